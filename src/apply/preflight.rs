@@ -1,0 +1,112 @@
+//! Checks before anything is touched: images present, host ports free, static addresses
+//! free or ours, and a subnet that clashes with no other network.
+
+use std::net::{IpAddr, TcpListener, UdpSocket};
+
+use crate::plan::{Action, Activation, Plan};
+use crate::runtime::{ContainerInfo, Runtime, label};
+
+/// Every problem found; empty means go.
+pub async fn check<R: Runtime>(
+    rt: &R,
+    a: &Activation,
+    plan: &Plan,
+    running: &[ContainerInfo],
+    live: &std::path::Path,
+    pull: bool,
+) -> Result<Vec<String>, String> {
+    let mut problems = Vec::new();
+    if let Some(p) = unreadable(live) {
+        problems.push(p);
+    }
+    let mut seen_images = std::collections::BTreeSet::new();
+    for step in plan.changes().filter(|s| matches!(s.action, Action::Create | Action::Recreate)) {
+        let Some(d) = &step.desired else { continue };
+        if seen_images.insert(d.spec.image.clone()) && !rt.image_present(&d.spec.image).await.map_err(|e| e.to_string())? {
+            // Pulling is asked for, never implicit: a switch should not depend on a registry
+            // being up unless the user said so.
+            if !pull {
+                problems.push(format!(
+                    "image `{}` of `{}` is not on this machine; pass `--pull` to pull it, or `docker pull`/`docker load` it first",
+                    d.spec.image, step.service
+                ));
+            } else if let Err(e) = rt.pull(&d.spec.image).await {
+                problems.push(format!("image `{}` of `{}` is not on this machine and cannot be pulled: {e}", d.spec.image, step.service));
+            }
+        }
+        for p in &d.spec.ports {
+            let Some(host) = p.host else { continue };
+            // A port the service's own container holds now is freed when it is replaced.
+            let ours = step.current.as_ref().is_some_and(|c| c.ports.iter().any(|q| q.host == host && q.protocol == p.protocol));
+            let held_by_stack = running.iter().any(|c| c.ports.iter().any(|q| q.host == host && q.protocol == p.protocol));
+            if ours || (held_by_stack && step.action == Action::Recreate) {
+                continue;
+            }
+            if held_by_stack {
+                problems.push(format!("host port {host}/{} for `{}` is published by another container of this stack", p.protocol, step.service));
+                continue;
+            }
+            let ip: IpAddr = p.host_ip.parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
+            let free = if p.protocol == "udp" { UdpSocket::bind((ip, host)).is_ok() } else { TcpListener::bind((ip, host)).is_ok() };
+            if !free {
+                problems.push(format!(
+                    "host port {}:{host}/{} for `{}` is in use by another program; stop it or publish `{}` on another port",
+                    p.host_ip, p.protocol, step.service, step.service
+                ));
+            }
+        }
+    }
+
+    let networks = rt.networks().await.map_err(|e| e.to_string())?;
+    let ours: std::collections::BTreeSet<&str> = running.iter().map(|c| c.id.as_str()).collect();
+    if let Some(subnet) = a.subnet.as_deref().and_then(|s| crate::model::Subnet::parse(s).ok()) {
+        for n in &networks {
+            for other in n.subnets.iter().filter_map(|s| crate::model::Subnet::parse(s).ok()) {
+                if n.name == a.network {
+                    if other != subnet {
+                        problems.push(format!(
+                            "network `{}` exists with subnet {other}, not {subnet}; run `obsbuild down` to let it be made again",
+                            a.network
+                        ));
+                    }
+                } else if other.overlaps(&subnet) {
+                    problems.push(format!("subnet {subnet} of `{}` overlaps {other} of network `{}`", a.network, n.name));
+                }
+            }
+        }
+    }
+    if let Some(net) = networks.iter().find(|n| n.name == a.network) {
+        for d in &a.services {
+            let Some(ip) = d.spec.ip else { continue };
+            for (id, held) in &net.containers {
+                if *held == Some(ip) && !ours.contains(id.as_str()) {
+                    problems.push(format!("static IP {ip} of `{}` is held by container {id}, which is not part of this stack", d.service));
+                }
+            }
+        }
+    }
+    for c in running.iter().filter(|c| c.label(label::STACK) != Some(a.stack.as_str())) {
+        problems.push(format!("container `{}` is not labelled for this stack", c.name));
+    }
+    Ok(problems)
+}
+
+/// Images often run as an unprivileged user (Prometheus and Alertmanager as `nobody`):
+/// every folder above the live config folder must let others through.
+fn unreadable(live: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let absolute = std::path::absolute(live).ok()?;
+    let mut dir = absolute.parent();
+    while let Some(d) = dir {
+        if let Ok(meta) = std::fs::metadata(d)
+            && meta.permissions().mode() & 0o001 == 0 {
+                return Some(format!(
+                    "containers that run as another user cannot reach their config files: `{}` does not let others through; `chmod o+x {}` (or use a --state-dir elsewhere)",
+                    d.display(),
+                    d.display()
+                ));
+            }
+        dir = d.parent();
+    }
+    None
+}

@@ -1,0 +1,90 @@
+//! Progress of a switch: lines for a terminal, or JSON lines with `--json`.
+
+use std::io::Write;
+use std::time::Duration;
+
+use crate::plan::{Action, Plan};
+
+/// Where a switch says what it does.
+pub trait Report {
+    fn plan(&mut self, stack: &str, plan: &Plan, from: Option<u64>, to: u64);
+    /// `phase`: `start`, `done` or `failed`.
+    fn step(&mut self, service: &str, action: Action, phase: &str, elapsed: Duration, detail: &str);
+    fn note(&mut self, text: &str);
+}
+
+/// Human-readable progress on stderr; the plan on stdout.
+pub struct Text {
+    pub color: bool,
+}
+
+impl Text {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    }
+}
+
+impl Report for Text {
+    fn plan(&mut self, stack: &str, plan: &Plan, from: Option<u64>, to: u64) {
+        let from = from.map(|f| format!("generation {f}")).unwrap_or_else(|| "nothing running".to_owned());
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "plan for `{stack}`: {from} → generation {to}");
+        for s in &plan.steps {
+            let action = format!("{:<8}", s.action.name());
+            let colour = match s.action {
+                crate::plan::Action::Keep => "2",
+                crate::plan::Action::Reload => "36",
+                crate::plan::Action::Restart => "33",
+                crate::plan::Action::Remove => "31",
+                _ => "32",
+            };
+            let reason = if s.reason.is_empty() { String::new() } else { format!("  ({})", s.reason) };
+            let _ = writeln!(out, "  {} {}{reason}", self.paint(colour, &action), s.service);
+        }
+        if plan.is_noop() {
+            let _ = writeln!(out, "  nothing to change");
+        }
+    }
+
+    fn step(&mut self, service: &str, action: Action, phase: &str, elapsed: Duration, detail: &str) {
+        if phase == "start" {
+            return;
+        }
+        let mark = match phase {
+            "done" => self.paint("32", "ok"),
+            _ => self.paint("31", "FAILED"),
+        };
+        let detail = if detail.is_empty() { String::new() } else { format!("  {detail}") };
+        let _ = writeln!(std::io::stderr(), "  {service:<20} {:<8} {:>6.1}s  {mark}{detail}", action.name(), elapsed.as_secs_f64());
+    }
+
+    fn note(&mut self, text: &str) {
+        let _ = writeln!(std::io::stderr(), "{text}");
+    }
+}
+
+/// One JSON object per line on stdout, for CI.
+pub struct Json;
+
+impl Report for Json {
+    fn plan(&mut self, stack: &str, plan: &Plan, from: Option<u64>, to: u64) {
+        let steps: Vec<serde_json::Value> = plan
+            .steps
+            .iter()
+            .map(|s| serde_json::json!({"service": s.service, "action": s.action, "reason": s.reason}))
+            .collect();
+        println!("{}", serde_json::json!({"event": "plan", "stack": stack, "from": from, "to": to, "steps": steps}));
+    }
+
+    fn step(&mut self, service: &str, action: Action, phase: &str, elapsed: Duration, detail: &str) {
+        let event = serde_json::json!({
+            "event": "step", "service": service, "action": action, "phase": phase,
+            "elapsed_ms": elapsed.as_millis() as u64, "detail": detail,
+        });
+        println!("{event}");
+    }
+
+    fn note(&mut self, text: &str) {
+        println!("{}", serde_json::json!({"event": "note", "text": text}));
+    }
+}

@@ -1,0 +1,126 @@
+//! The command line: argument parsing, one file per subcommand, and the mapping of errors
+//! to messages and exit codes. The only place that prints.
+
+mod build;
+mod check;
+mod diff;
+mod export;
+mod gc;
+mod history;
+mod output;
+mod stack_arg;
+mod switch;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use output::Output;
+
+use crate::exit;
+
+/// Reproducible builds and atomic switches of observability stacks described in Rhai.
+///
+/// A stack script declares services (OpenTelemetry Collector, Loki, Prometheus, Jaeger,
+/// Alertmanager, Grafana, your own), how telemetry flows between them, data sources,
+/// dashboards and alert rules. `obsbuild build` turns it into every config file, in a
+/// content-addressed store path that is the same on every machine.
+#[derive(Debug, Parser)]
+#[command(name = "obsbuild", version, after_long_help = exit::HELP)]
+pub struct Cli {
+    /// Folder for builds, history and generations.
+    #[arg(long, global = true, env = "OBSBUILD_STATE_DIR", default_value = ".obsbuild", value_name = "DIR")]
+    pub state_dir: PathBuf,
+
+    /// When to colour output: on a terminal unless NO_COLOR is set (auto), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorMode::Auto, value_name = "WHEN")]
+    pub color: ColorMode,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorMode {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Build(build::Args),
+    Check(check::Args),
+    Diff(diff::Args),
+    Export(export::Args),
+    History(history::Args),
+    Gc(gc::Args),
+    Verify(verify::Args),
+    Switch(switch::SwitchArgs),
+    Rollback(switch::RollbackArgs),
+    Generations(switch::GenerationsArgs),
+    Status(switch::StatusArgs),
+    Down(switch::DownArgs),
+}
+
+/// A failure to report: script diagnostics with their sources, or one message.
+#[derive(Debug)]
+pub enum Error {
+    Script(crate::evaluate::Failure),
+    Message(String),
+}
+
+impl From<String> for Error {
+    fn from(m: String) -> Self {
+        Error::Message(m)
+    }
+}
+
+/// Runs the command and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let out = Output::new(cli.color);
+    let result = match &cli.command {
+        Command::Build(args) => build::run(&cli, args, &out),
+        Command::Check(args) => check::run(&cli, args, &out),
+        Command::Diff(args) => diff::run(&cli, args, &out),
+        Command::Export(args) => export::run(&cli, args, &out),
+        Command::History(args) => history::run(&cli, args, &out),
+        Command::Gc(args) => gc::run(&cli, args, &out),
+        Command::Verify(args) => verify::run(&cli, args, &out),
+        Command::Switch(args) => switch::switch(&cli, args, &out),
+        Command::Rollback(args) => switch::rollback(&cli, args, &out),
+        Command::Generations(args) => switch::generations(&cli, args, &out),
+        Command::Status(args) => switch::status(&cli, args, &out),
+        Command::Down(args) => switch::down(&cli, args, &out),
+    };
+    match result {
+        Ok(code) => exit::code(code),
+        Err(e) => {
+            out.error(&e);
+            exit::code(exit::ERROR)
+        }
+    }
+}
+
+/// A store error as one message: what failed, then each cause.
+fn store_error(e: crate::store::StoreError) -> Error {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    Error::Message(text)
+}
+
+/// The project files a build read (the stack and its imports), for `git status`.
+fn inputs(evaluation: &crate::evaluate::Evaluation) -> Vec<String> {
+    evaluation
+        .sources
+        .names()
+        .filter(|n| !n.starts_with(crate::evaluate::LIBRARY_PREFIX))
+        .map(str::to_owned)
+        .collect()
+}

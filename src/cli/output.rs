@@ -1,0 +1,74 @@
+//! Where output goes and whether it is coloured.
+//!
+//! Results go to stdout, diagnostics and progress to stderr. Colour is used only on a
+//! terminal, never when NO_COLOR is set (unless `--color always`).
+
+use std::io::{IsTerminal, Write};
+
+use super::{ColorMode, Error};
+use crate::diagnostic::{self, Paint, Span};
+
+pub struct Output {
+    pub stdout_color: bool,
+    pub stderr_color: bool,
+}
+
+impl Output {
+    pub fn new(mode: ColorMode) -> Output {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let decide = |tty: bool| match mode {
+            ColorMode::Always => true,
+            ColorMode::Never => false,
+            ColorMode::Auto => tty && !no_color,
+        };
+        Output {
+            stdout_color: decide(std::io::stdout().is_terminal()),
+            stderr_color: decide(std::io::stderr().is_terminal()),
+        }
+    }
+
+    fn paint(&self) -> Paint {
+        if self.stderr_color { Paint::Ansi } else { Paint::Plain }
+    }
+
+    /// Prints an error the way the user should read it.
+    pub fn error(&self, e: &Error) {
+        let text = match e {
+            Error::Script(f) => diagnostic::render_all(&f.diagnostics.0, &f.sources, self.paint()),
+            Error::Message(m) => {
+                let head = if self.stderr_color { "\x1b[1;31merror\x1b[0m" } else { "error" };
+                format!("{head}: {m}\n")
+            }
+        };
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+
+    /// How to show diffs on stdout and stderr.
+    pub fn stdout_style(&self) -> crate::diff::Style {
+        if self.stdout_color { crate::diff::Style::Color } else { crate::diff::Style::Plain }
+    }
+
+    pub fn stderr_style(&self) -> crate::diff::Style {
+        if self.stderr_color { crate::diff::Style::Color } else { crate::diff::Style::Plain }
+    }
+
+    /// Text on stderr as it is.
+    pub fn stderr_text(&self, text: &str) {
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+
+    /// A line of progress or information on stderr.
+    pub fn note(&self, text: &str) {
+        let _ = writeln!(std::io::stderr(), "{text}");
+    }
+
+    /// What the script printed, prefixed like compiler notes.
+    pub fn traces(&self, traces: &[(Option<Span>, String)]) {
+        for (span, text) in traces {
+            match span {
+                Some(s) => self.note(&format!("trace: {s}: {text}")),
+                None => self.note(&format!("trace: {text}")),
+            }
+        }
+    }
+}

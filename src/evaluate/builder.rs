@@ -1,0 +1,134 @@
+//! What a script declared, in call order, before it is checked and typed by `convert`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::spec::{
+    AlertSpec, AppSpec, DashboardSpec, DatasourceSpec, NetworkSpec, PipelineSpec, RouteSpec,
+    ScrapeSpec, ServiceSpec,
+};
+use crate::diagnostic::{Diagnostic, Span};
+use crate::model::{Kind, Signal, Tree};
+
+/// Everything declared during one evaluation. Shared by the native functions through
+/// [`Shared`]; evaluation is single-threaded, so `Rc<RefCell<_>>` is enough.
+#[derive(Debug, Default)]
+pub struct Builder {
+    pub stack: Option<(String, Span)>,
+    pub network: Option<(String, NetworkSpec, Span)>,
+    pub services: Vec<ServiceDecl>,
+    pub apps: Vec<AppDecl>,
+    /// Problems found while the script ran; evaluation goes on so all of them are reported.
+    pub diagnostics: Vec<Diagnostic>,
+    /// `print` and `debug` output, shown on stderr after evaluation.
+    pub traces: Vec<(Option<Span>, String)>,
+    /// Option names a library function just took with `take`; a typo in the options it
+    /// passes on to `service` is matched against these too.
+    pub options: Vec<String>,
+}
+
+pub type Shared = Rc<RefCell<Builder>>;
+
+#[derive(Debug)]
+pub struct ServiceDecl {
+    pub name: String,
+    pub span: Span,
+    /// Where the `service(...)` call itself is, when a library function made it on the user's
+    /// behalf (`span` is then the user's call of that function).
+    pub via: Option<Span>,
+    pub kind: Kind,
+    pub spec: ServiceSpec,
+    pub ops: Vec<Op>,
+}
+
+#[derive(Debug)]
+pub struct AppDecl {
+    pub name: String,
+    pub span: Span,
+    pub spec: AppSpec,
+}
+
+/// The sections of a collector configuration that hold named components.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    Receivers,
+    Processors,
+    Exporters,
+    Connectors,
+    Extensions,
+}
+
+impl Section {
+    pub const ALL: [Section; 5] = [
+        Section::Receivers,
+        Section::Processors,
+        Section::Exporters,
+        Section::Connectors,
+        Section::Extensions,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::Receivers => "receivers",
+            Section::Processors => "processors",
+            Section::Exporters => "exporters",
+            Section::Connectors => "connectors",
+            Section::Extensions => "extensions",
+        }
+    }
+
+    pub fn singular(self) -> &'static str {
+        match self {
+            Section::Receivers => "receiver",
+            Section::Processors => "processor",
+            Section::Exporters => "exporter",
+            Section::Connectors => "connector",
+            Section::Extensions => "extension",
+        }
+    }
+}
+
+/// A change made to a service after it was declared, through a method of its handle.
+#[derive(Debug)]
+pub enum Op {
+    /// `svc.set("a.b", value)`: a settings override.
+    Set { path: Vec<String>, value: Tree, span: Span },
+    /// `collector.receiver(id, settings)` and the like.
+    Component { section: Section, id: String, settings: Tree, span: Span },
+    Pipeline { id: String, spec: PipelineSpec, span: Span },
+    /// `collector.send(signal, backend)`.
+    Send { signal: Signal, backend: usize, span: Span },
+    Scrape { job: String, targets: Vec<String>, spec: ScrapeSpec, span: Span },
+    /// `prometheus.scrape(service)`: its `metrics` endpoint.
+    ScrapeService { service: usize, span: Span },
+    Alert { name: String, spec: AlertSpec, span: Span },
+    Record { name: String, expr: String, group: Option<String>, span: Span },
+    AlertsTo { alertmanager: usize, span: Span },
+    /// `alertmanager.receiver(name, settings)`.
+    AmReceiver { name: String, settings: Tree, span: Span },
+    Route { spec: RouteSpec, span: Span },
+    DatasourceOf { service: usize, overrides: Option<DatasourceSpec>, span: Span },
+    Datasource { spec: DatasourceSpec, span: Span },
+    Dashboard { spec: Box<DashboardSpec>, span: Span },
+    File { path: String, content: Tree, span: Span },
+}
+
+/// A script's handle on a declared service: `let loki = loki::server();`.
+#[derive(Clone)]
+pub struct ServiceRef {
+    pub index: usize,
+    pub name: Rc<str>,
+    pub kind: Kind,
+}
+
+impl ServiceRef {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Debug for ServiceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Service({})", self.name)
+    }
+}

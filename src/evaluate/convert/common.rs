@@ -1,0 +1,364 @@
+//! Fields every service has, apps, settings overrides and plain containers.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use super::{Cx, image};
+use crate::diagnostic::Span;
+use crate::evaluate::builder::{AppDecl, Op, ServiceDecl};
+use crate::evaluate::spec::{DatasourceSpec, Scalar};
+use crate::model::{
+    self, App, Component, Container, Datasource, File, FileFormat, Healthcheck, Ingest, Kind, Port,
+    Probe, Service, Signal, Tree, Volume,
+};
+
+const RESTART: [&str; 4] = ["no", "always", "on-failure", "unless-stopped"];
+
+pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
+    let spec = &decl.spec;
+    let span = &decl.span;
+    let owner = format!("service `{}`", decl.name);
+    let image = match &spec.image {
+        Some(reference) => image(cx, span, &owner, reference, spec.allow_latest.unwrap_or(false)),
+        None => {
+            cx.error(span, format!("{owner} has no `image`"));
+            None
+        }
+    }
+    .unwrap_or_else(|| model::Image {
+        reference: String::new(),
+        repository: String::new(),
+        tag: None,
+        digest: None,
+    });
+    if let Some(v) = &spec.version
+        && model::Version::parse(v).is_none() {
+            let at = cx.find(span, v);
+            cx.error(&at, format!("`version` of {owner} is `{v}`, not `MAJOR.MINOR.PATCH`"));
+        }
+    kind_only_fields(cx, decl);
+
+    let ports = ports(cx, span, &owner, &spec.ports);
+    let mut volumes = Vec::new();
+    for (name, target) in &spec.volumes {
+        if let Err(e) = crate::evaluate::api::check_name("volume", name) {
+            let at = cx.find(span, name);
+            cx.error(&at, e);
+        }
+        absolute(cx, span, &owner, target);
+        volumes.push(Volume::Named { name: name.clone(), target: target.clone() });
+    }
+    for (source, target) in &spec.binds {
+        absolute(cx, span, &owner, source);
+        absolute(cx, span, &owner, target);
+        volumes.push(Volume::Bind { source: source.clone(), target: target.clone() });
+    }
+    let ip = spec.ip.as_deref().and_then(|text| match text.parse::<Ipv4Addr>() {
+        Ok(ip) => Some(ip),
+        Err(_) => {
+            let at = cx.find(span, text);
+            cx.error(&at, format!("`ip` of {owner} is `{text}`, not an IPv4 address"));
+            None
+        }
+    });
+    let healthcheck = spec.healthcheck.as_ref().map(|h| Healthcheck {
+        test: h.test.clone(),
+        interval: h.interval.clone().unwrap_or_else(|| "10s".to_owned()),
+        timeout: h.timeout.clone().unwrap_or_else(|| "5s".to_owned()),
+        retries: h.retries.unwrap_or(5),
+        start_period: h.start_period.clone().unwrap_or_else(|| "10s".to_owned()),
+    });
+    if let Some(h) = &healthcheck {
+        let first = h.test.first().map(String::as_str);
+        if !matches!(first, Some("CMD" | "CMD-SHELL" | "NONE")) {
+            let at = cx.find(span, "test");
+            cx.error(&at, format!("healthcheck `test` of {owner} must start with `CMD`, `CMD-SHELL` or `NONE`"));
+        }
+        for d in [&h.interval, &h.timeout, &h.start_period] {
+            duration(cx, span, &owner, d);
+        }
+    }
+    let restart = spec.restart.clone().unwrap_or_else(|| "unless-stopped".to_owned());
+    if !RESTART.contains(&restart.as_str()) {
+        let at = cx.find(span, &restart);
+        let d = cx.error(&at, format!("`restart` of {owner} is `{restart}`"));
+        *d = d.clone().suggesting(&restart, RESTART).help("one of `no`, `always`, `on-failure`, `unless-stopped`");
+    }
+    let mut accepts = BTreeMap::new();
+    for (signal, ingest) in &spec.accepts {
+        match Signal::parse(signal) {
+            Some(s) => {
+                accepts.insert(s, Ingest {
+                    exporter: ingest.exporter.clone(),
+                    settings: ingest.settings.clone().unwrap_or_else(empty),
+                    scrape_port: ingest.scrape_port,
+                });
+            }
+            None => {
+                let at = cx.find(span, signal);
+                let d = cx.error(&at, format!("`accepts` of {owner} names `{signal}`, which is not a signal"));
+                *d = d.clone().suggesting(signal, Signal::ALL.map(Signal::name));
+            }
+        }
+    }
+    let datasource = spec.datasource.as_ref().and_then(|d| datasource(cx, span, &decl.name, d));
+
+    let version = spec.version.as_deref().and_then(model::Version::parse).or_else(|| image.version());
+    Service {
+        name: decl.name.clone(),
+        span: span.clone(),
+        image,
+        version,
+        command: spec.command.clone(),
+        args: spec.args.clone(),
+        entrypoint: spec.entrypoint.clone(),
+        environment: strings(&spec.environment),
+        ports,
+        endpoints: spec.endpoints.clone(),
+        volumes,
+        ip,
+        healthcheck,
+        probe: spec.probe.as_ref().map(|p| Probe { port: p.port, path: p.path.clone() }),
+        depends_on: spec.depends_on.iter().cloned().collect::<BTreeSet<_>>(),
+        memory: spec.memory.clone().map(Scalar::into_string).and_then(|m| memory(cx, span, &owner, m)),
+        cpus: spec.cpus.clone().map(Scalar::into_string).and_then(|c| cpus(cx, span, &owner, c)),
+        user: spec.user.clone(),
+        labels: strings(&spec.labels),
+        restart,
+        accepts,
+        datasource,
+        component: Component::Container(Container::default()),
+    }
+}
+
+/// Fields that mean something for one kind only.
+fn kind_only_fields(cx: &mut Cx, decl: &ServiceDecl) {
+    let spec = &decl.spec;
+    let prometheus_fields = [
+        ("retention", spec.retention.is_some()),
+        ("retention_size", spec.retention_size.is_some()),
+        ("otlp_receiver", spec.otlp_receiver.is_some()),
+        ("remote_write_receiver", spec.remote_write_receiver.is_some()),
+        ("rules", !spec.rules.is_empty()),
+    ];
+    if decl.kind != Kind::Prometheus {
+        for (field, set) in prometheus_fields {
+            if set {
+                let at = cx.find(&decl.span, field);
+                cx.error(&at, format!("`{field}` is a Prometheus setting, and `{}` is a {} service", decl.name, decl.kind));
+            }
+        }
+    }
+    if decl.kind != Kind::Container && !spec.files.is_empty() {
+        let at = cx.find(&decl.span, "files");
+        cx.error(&at, format!("`files` is for plain containers; `{}` is a {} service, configured by `settings`", decl.name, decl.kind));
+    }
+    if decl.kind == Kind::Container && spec.settings.is_some() {
+        let at = cx.find(&decl.span, "settings");
+        let d = cx.error(&at, format!("`settings` configures a known component, and `{}` is a plain container", decl.name));
+        *d = d.clone().help("give a container its config files with `files: #{ \"config.yaml\": #{ ... } }`");
+    }
+}
+
+/// The component's settings with every `set(...)` override applied in call order.
+pub fn settings(_cx: &mut Cx, decl: &ServiceDecl) -> Tree {
+    let mut tree = decl.spec.settings.clone().unwrap_or_else(empty);
+    if !tree.is_object() {
+        tree = empty();
+    }
+    for op in &decl.ops {
+        if let Op::Set { path, value, .. } = op {
+            let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+            model::set_path(&mut tree, &keys, value.clone());
+        }
+    }
+    tree
+}
+
+pub fn container(cx: &mut Cx, decl: &ServiceDecl) -> Container {
+    let mut files = BTreeMap::new();
+    let given = decl.spec.files.iter().map(|(p, c)| (p.clone(), c.clone(), decl.span.clone()));
+    let added = decl.ops.iter().filter_map(|op| match op {
+        Op::File { path, content, span } => Some((path.clone(), content.clone(), span.clone())),
+        _ => None,
+    });
+    for (path, content, span) in given.chain(added) {
+        if let Err(e) = relative_path(&path) {
+            let at = cx.find(&span, &path);
+            cx.error(&at, format!("file `{path}` of service `{}`: {e}", decl.name));
+            continue;
+        }
+        let format = match (&content, path.rsplit('.').next()) {
+            (Tree::String(_), _) => FileFormat::Text,
+            (_, Some("yaml" | "yml")) => FileFormat::Yaml,
+            (_, Some("json")) => FileFormat::Json,
+            _ => {
+                let at = cx.find(&span, &path);
+                cx.error(&at, format!("file `{path}` of service `{}` is a map, but its name does not end in `.yaml`, `.yml` or `.json`", decl.name));
+                continue;
+            }
+        };
+        files.insert(path, File { format, content, span });
+    }
+    Container { files }
+}
+
+/// A path inside a config folder: relative, no `..`, a conservative alphabet.
+pub fn relative_path(path: &str) -> Result<(), String> {
+    let ok_chars = path.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
+    if path.is_empty() || path.starts_with('/') || !ok_chars {
+        return Err("a file name is a relative path of letters, digits, `-`, `_`, `.` and `/`".to_owned());
+    }
+    if path.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..") {
+        return Err("a file name may not have empty, `.` or `..` segments".to_owned());
+    }
+    Ok(())
+}
+
+pub fn app(cx: &mut Cx, decl: &AppDecl, sole_collector: Option<&str>) -> Option<App> {
+    let spec = &decl.spec;
+    let owner = format!("app `{}`", decl.name);
+    let image = image(cx, &decl.span, &owner, &spec.image, spec.allow_latest.unwrap_or(false));
+    let ports = ports(cx, &decl.span, &owner, &spec.ports);
+    let collector = match (&spec.collector, sole_collector) {
+        (Some(c), _) => c.clone(),
+        (None, Some(c)) => c.to_owned(),
+        (None, None) => {
+            let d = cx.error(&decl.span, format!("{owner} needs a collector to send to"));
+            *d = d.clone().help("declare one (`otel::collector()`), or name it: `collector: \"otel-collector\"`");
+            return None;
+        }
+    };
+    let protocol = match spec.protocol.as_deref().unwrap_or("grpc") {
+        "grpc" => "grpc".to_owned(),
+        "http" | "http/protobuf" => "http/protobuf".to_owned(),
+        other => {
+            let at = cx.find(&decl.span, other);
+            cx.error(&at, format!("`protocol` of {owner} is `{other}`; use `grpc` or `http`"));
+            return None;
+        }
+    };
+    Some(App {
+        name: decl.name.clone(),
+        span: decl.span.clone(),
+        image: image?,
+        command: spec.command.clone(),
+        environment: strings(&spec.environment),
+        ports,
+        collector,
+        protocol,
+        resource_attributes: strings(&spec.resource_attributes),
+        memory: spec.memory.clone().map(Scalar::into_string).and_then(|m| memory(cx, &decl.span, &owner, m)),
+        cpus: spec.cpus.clone().map(Scalar::into_string).and_then(|c| cpus(cx, &decl.span, &owner, c)),
+        labels: strings(&spec.labels),
+    })
+}
+
+/// A data source as a service offers it; `uid` defaults to the service name.
+pub fn datasource(cx: &mut Cx, span: &Span, service: &str, d: &DatasourceSpec) -> Option<Datasource> {
+    let Some(kind) = d.r#type.clone() else {
+        let at = cx.find(span, "datasource");
+        cx.error(&at, format!("the data source of `{service}` has no `type` (`prometheus`, `loki`, `jaeger`, ...)"));
+        return None;
+    };
+    let Some(url) = d.url.clone() else {
+        let at = cx.find(span, "datasource");
+        cx.error(&at, format!("the data source of `{service}` has no `url`"));
+        return None;
+    };
+    let uid = d.uid.clone().unwrap_or_else(|| service.to_owned());
+    if uid.is_empty() || uid.len() > 40 || !uid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        let at = cx.find(span, &uid);
+        cx.error(&at, format!("data source uid `{uid}` must be 1 to 40 letters, digits, `-` or `_`"));
+    }
+    Some(Datasource {
+        name: d.name.clone().unwrap_or_else(|| title_case(service)),
+        uid,
+        r#type: kind,
+        url,
+        is_default: d.is_default.unwrap_or(false),
+        json_data: d.json_data.clone().unwrap_or_else(empty),
+        traces: d.traces.clone(),
+        logs: d.logs.clone(),
+        span: None,
+    })
+}
+
+fn title_case(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn ports(cx: &mut Cx, span: &Span, owner: &str, list: &[Scalar]) -> Vec<Port> {
+    let mut out = Vec::new();
+    for p in list {
+        let text = p.clone().into_string();
+        match Port::parse(&text) {
+            Ok(port) => out.push(port),
+            Err(e) => {
+                let at = cx.find(span, &text);
+                cx.error(&at, format!("port `{text}` of {owner}: {e}"));
+            }
+        }
+    }
+    out
+}
+
+fn absolute(cx: &mut Cx, span: &Span, owner: &str, path: &str) {
+    if !path.starts_with('/') || path.split('/').any(|s| s == "..") {
+        let at = cx.find(span, path);
+        cx.error(&at, format!("`{path}` in {owner} must be an absolute path without `..`"));
+    }
+}
+
+pub fn duration(cx: &mut Cx, span: &Span, owner: &str, text: &str) {
+    if !model::is_duration(text) {
+        let at = cx.find(span, text);
+        cx.error(&at, format!("`{text}` in {owner} is not a duration such as `10s`, `5m` or `1h30m`"));
+    }
+}
+
+fn memory(cx: &mut Cx, span: &Span, owner: &str, text: String) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let digits = lower.trim_end_matches(['b', 'k', 'm', 'g']);
+    let suffix = &lower[digits.len()..];
+    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && suffix.len() <= 1 {
+        return Some(lower);
+    }
+    let at = cx.find(span, &text);
+    cx.error(&at, format!("`memory` of {owner} is `{text}`; write a size such as `512m` or `2g`"));
+    None
+}
+
+fn cpus(cx: &mut Cx, span: &Span, owner: &str, text: String) -> Option<String> {
+    if text.parse::<f64>().is_ok_and(|c| c > 0.0 && c <= 1024.0) {
+        return Some(text);
+    }
+    let at = cx.find(span, &text);
+    cx.error(&at, format!("`cpus` of {owner} is `{text}`; write a positive number such as `0.5` or `2`"));
+    None
+}
+
+pub fn strings(map: &BTreeMap<String, Scalar>) -> BTreeMap<String, String> {
+    map.iter().map(|(k, v)| (k.clone(), v.clone().into_string())).collect()
+}
+
+pub fn empty() -> Tree {
+    Tree::Object(Default::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert!(relative_path("conf/app.yaml").is_ok());
+        assert!(relative_path("../x").is_err());
+        assert!(relative_path("/x").is_err());
+        assert!(relative_path("a//b").is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! Stage 1: run a stack script in the sandbox and turn what it declared into a typed
+//! [`Stack`].
+//!
+//! Reads the script and the modules it imports (inside the project only); everything else
+//! is pure. Evaluation runs on its own thread with a large stack, so no script can overflow
+//! the native stack and abort obsbuild.
+
+pub mod api;
+mod builder;
+mod convert;
+mod errors;
+mod library;
+mod position;
+mod resolver;
+mod sandbox;
+mod spec;
+mod value;
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+pub use library::PREFIX as LIBRARY_PREFIX;
+pub use sandbox::{Limits, Trace};
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Sources, Span};
+use crate::model::Stack;
+
+/// A stack as its script describes it.
+#[derive(Debug)]
+pub struct Evaluation {
+    pub stack: Stack,
+    pub sources: Sources,
+    /// What the script printed with `print` or `debug`, for stderr.
+    pub traces: Vec<(Option<Span>, String)>,
+    /// The script's path relative to the project root (shown in messages, never hashed).
+    pub script: String,
+    pub project: PathBuf,
+}
+
+/// Evaluation failed; `sources` holds the scripts read, so the diagnostics can show lines.
+#[derive(Debug)]
+pub struct Failure {
+    pub diagnostics: Diagnostics,
+    pub sources: Sources,
+}
+
+impl Failure {
+    pub fn plain(message: impl Into<String>) -> Failure {
+        Failure { diagnostics: Diagnostic::new(message).into(), sources: Sources::default() }
+    }
+}
+
+/// The project a script belongs to: the nearest folder above it holding `lib/` or `.git`,
+/// else the script's own folder.
+pub fn project_root(script_dir: &Path) -> PathBuf {
+    let mut dir = Some(script_dir);
+    while let Some(d) = dir {
+        if d.join("lib").is_dir() || d.join(".git").exists() {
+            return d.to_path_buf();
+        }
+        dir = d.parent();
+    }
+    script_dir.to_path_buf()
+}
+
+/// Evaluates the stack script at `script`. Diagnostics inside the library are placed on
+/// the user's line that led to them (see [`Trace`]).
+pub fn evaluate(script: &Path, limits: &Limits) -> Result<Evaluation, Failure> {
+    match evaluate_with(script, limits, Trace::Fast) {
+        Err(f) if f.diagnostics.0.iter().any(in_library) => evaluate_with(script, limits, Trace::CallStack),
+        other => other,
+    }
+}
+
+/// Whether a diagnostic points into the library, where the user's line is wanted instead.
+pub fn in_library(d: &Diagnostic) -> bool {
+    d.span.iter().chain(d.related.iter().map(|(s, _)| s)).any(|s| position::is_library(&s.file))
+}
+
+/// Evaluates with or without the call stack.
+pub fn evaluate_with(script: &Path, limits: &Limits, trace: Trace) -> Result<Evaluation, Failure> {
+    let shown = script.display().to_string();
+    let real = script
+        .canonicalize()
+        .map_err(|e| Failure::plain(format!("cannot read stack `{shown}`: {e}")))?;
+    let meta = std::fs::metadata(&real).map_err(|e| Failure::plain(format!("cannot read stack `{shown}`: {e}")))?;
+    if !meta.is_file() {
+        return Err(Failure::plain(format!("stack `{shown}` is not a file")));
+    }
+    if meta.len() > limits.max_file_size {
+        return Err(Failure::plain(format!(
+            "stack `{shown}` is {} bytes; scripts may be at most {} bytes",
+            meta.len(),
+            limits.max_file_size
+        )));
+    }
+    let text = std::fs::read_to_string(&real)
+        .map_err(|e| Failure::plain(format!("cannot read stack `{shown}` as UTF-8 text: {e}")))?;
+    let stack_dir = real.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+    let project = project_root(&stack_dir);
+    let lib = Some(project.join("lib")).filter(|l| l.is_dir()).and_then(|l| l.canonicalize().ok());
+    let main_name = relative_name(&project, &real);
+    let default_name = real.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let roots = resolver::Roots { project: project.clone(), stack_dir, lib };
+
+    let limits = *limits;
+    let worker = std::thread::Builder::new()
+        .name("obsbuild-evaluate".to_owned())
+        .stack_size(limits.thread_stack)
+        .spawn(move || run(roots, main_name, text, default_name, limits, trace))
+        .map_err(|e| Failure::plain(format!("cannot start the evaluation thread: {e}")))?;
+    let mut evaluation = worker
+        .join()
+        .map_err(|_| Failure::plain("internal error: evaluation panicked; please report this with the script"))??;
+    evaluation.project = project;
+    Ok(evaluation)
+}
+
+fn relative_name(project: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(project).unwrap_or(file);
+    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
+}
+
+fn run(
+    roots: resolver::Roots,
+    main_name: String,
+    text: String,
+    default_name: String,
+    limits: Limits,
+    trace: Trace,
+) -> Result<Evaluation, Failure> {
+    let main: Arc<str> = main_name.clone().into();
+    let sources = Rc::new(RefCell::new(Sources::default()));
+    sources.borrow_mut().insert(main.clone(), text.as_str().into());
+    let running = Rc::new(RefCell::new(vec![main.clone()]));
+    let api = api::Api::new(position::Placer { sources: sources.clone(), running: running.clone(), trace });
+
+    let mut engine = sandbox::engine(&limits, trace);
+    api::register(&mut engine, &api);
+    engine.set_module_resolver(resolver::Resolver::new(roots, limits.max_file_size, sources.clone(), running));
+
+    let outcome = match engine.compile(&text) {
+        Err(e) => Err(errors::parse_diagnostic(&e, &main_name, &text)),
+        Ok(mut ast) => {
+            ast.set_source(main_name.clone());
+            engine.run_ast(&ast).map_err(|e| errors::diagnostic(&e, &main_name, &limits, &sources.borrow()))
+        }
+    };
+    drop(engine);
+    let builder = std::mem::take(&mut *api.builder.borrow_mut());
+    let sources = sources.borrow().clone();
+
+    let mut diagnostics = builder.diagnostics.clone();
+    if let Err(d) = outcome {
+        diagnostics.push(d);
+    }
+    if !diagnostics.is_empty() {
+        return Err(Failure { diagnostics: Diagnostics(diagnostics).sorted(), sources });
+    }
+    if builder.stack.is_none() && api::check_name("stack", &default_name).is_err() {
+        let d = Diagnostic::new(format!("the file name `{default_name}` cannot name a stack"))
+            .help("call `stack(\"my-stack\")` in the script to name it");
+        return Err(Failure { diagnostics: d.into(), sources });
+    }
+    let traces = builder.traces.clone();
+    match convert::convert(builder, &default_name, &sources) {
+        Ok(stack) => Ok(Evaluation { stack, sources, traces, script: main_name, project: PathBuf::new() }),
+        Err(diagnostics) => Err(Failure { diagnostics: Diagnostics(diagnostics).sorted(), sources }),
+    }
+}

@@ -1,0 +1,128 @@
+//! The Rhai engine scripts run in: pure, bounded, and unable to take the process down.
+//!
+//! Scripts describe a stack; they cannot read files, the network, the clock or the
+//! environment, cannot sleep, and print only to obsbuild's trace list. `Engine::new_raw()`
+//! starts with none of those; we add back only the pure packages. Every limit Rhai has is
+//! set, and a wall-clock deadline is checked from `on_progress` (which, unlike `sleep`, the
+//! script cannot block, as `sleep` does not exist here).
+
+use std::time::{Duration, Instant};
+
+use rhai::packages::{
+    ArithmeticPackage, BasicArrayPackage, BasicFnPackage, BasicIteratorPackage, BasicMapPackage,
+    BasicMathPackage, BasicStringPackage, BitFieldPackage, LogicPackage, MoreStringPackage, Package,
+};
+use rhai::{Dynamic, Engine};
+
+/// Limits for one evaluation. The defaults bound any script to well under two seconds and a
+/// few hundred MiB; real stacks use a small fraction of each.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub deadline: Duration,
+    pub max_operations: u64,
+    pub max_call_levels: usize,
+    pub max_expr_depth: usize,
+    pub max_function_expr_depth: usize,
+    pub max_string_size: usize,
+    pub max_array_size: usize,
+    pub max_map_size: usize,
+    pub max_modules: usize,
+    pub max_variables: usize,
+    pub max_functions: usize,
+    /// Largest script or module file read, in bytes.
+    pub max_file_size: u64,
+    /// Stack of the evaluation thread. Rhai recurses on the native stack; at 2 MiB a
+    /// 100-byte script of nested calls overflows it and aborts the process, so the thread
+    /// gets far more than the call and expression depth limits can use.
+    pub thread_stack: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            deadline: Duration::from_millis(1500),
+            max_operations: 50_000_000,
+            max_call_levels: 64,
+            max_expr_depth: 64,
+            max_function_expr_depth: 48,
+            max_string_size: 1 << 20,
+            max_array_size: 100_000,
+            max_map_size: 20_000,
+            max_modules: 256,
+            max_variables: 10_000,
+            max_functions: 2_000,
+            max_file_size: 1 << 20,
+            thread_stack: 256 << 20,
+        }
+    }
+}
+
+/// How often the deadline is checked, in operations; reading the clock on every operation
+/// would cost more than the script.
+const CLOCK_EVERY: u64 = 256;
+
+/// Marker carried by the termination token when the deadline passes.
+pub const DEADLINE_TOKEN: &str = "obsbuild:deadline";
+
+/// Whether evaluation keeps Rhai's call stack.
+///
+/// The call stack lets a declaration made inside `lib/` report the user's line that asked
+/// for it, but Rhai copies every argument of every call into it, which makes `push` onto
+/// a large array quadratic. So a build evaluates without it, and only when a diagnostic
+/// lands inside the library is the (pure, so identical) evaluation run again with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trace {
+    Fast,
+    CallStack,
+}
+
+/// A raw engine with the pure packages, all limits, and the deadline armed from now.
+pub fn engine(limits: &Limits, trace: Trace) -> Engine {
+    let mut engine = Engine::new_raw();
+    for package in [
+        ArithmeticPackage::new().as_shared_module(),
+        LogicPackage::new().as_shared_module(),
+        BasicStringPackage::new().as_shared_module(),
+        MoreStringPackage::new().as_shared_module(),
+        BasicIteratorPackage::new().as_shared_module(),
+        BasicFnPackage::new().as_shared_module(),
+        BasicArrayPackage::new().as_shared_module(),
+        BasicMapPackage::new().as_shared_module(),
+        BasicMathPackage::new().as_shared_module(),
+        BitFieldPackage::new().as_shared_module(),
+    ] {
+        engine.register_global_module(package);
+    }
+    // `eval` would run text built at run time, out of reach of spans and review.
+    engine.disable_symbol("eval");
+    engine.set_strict_variables(true);
+    engine
+        .set_max_operations(limits.max_operations)
+        .set_max_call_levels(limits.max_call_levels)
+        .set_max_expr_depths(limits.max_expr_depth, limits.max_function_expr_depth)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_map_size)
+        .set_max_modules(limits.max_modules)
+        .set_max_variables(limits.max_variables)
+        .set_max_functions(limits.max_functions);
+
+    let started = Instant::now();
+    let deadline = limits.deadline;
+    engine.on_progress(move |ops| {
+        if ops % CLOCK_EVERY == 0 && started.elapsed() > deadline {
+            Some(Dynamic::from(DEADLINE_TOKEN))
+        } else {
+            None
+        }
+    });
+    // The debugger is only registered to keep the call stack.
+    if trace == Trace::CallStack {
+        #[allow(deprecated)]
+        engine.register_debugger(
+            |_, debugger| debugger,
+            |_, _, _, _, _| Ok(rhai::debugger::DebuggerCommand::Continue),
+        );
+    }
+    engine
+}

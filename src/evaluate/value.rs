@@ -1,0 +1,157 @@
+//! Script values → settings trees and typed specs, with errors that name the field.
+
+use rhai::Dynamic;
+use serde::de::DeserializeOwned;
+
+use super::builder::ServiceRef;
+use crate::model::Tree;
+
+/// Deepest nesting accepted in a value; script limits already bound it, this keeps the
+/// conversion itself from recursing without end on a self-referencing shared value.
+const MAX_DEPTH: usize = 64;
+
+/// Converts a script value into a settings tree. A service handle becomes its name, so
+/// `depends_on: [loki]` and `depends_on: ["loki"]` mean the same.
+pub fn to_tree(value: &Dynamic) -> Result<Tree, String> {
+    convert(value, "", 0)
+}
+
+fn convert(value: &Dynamic, path: &str, depth: usize) -> Result<Tree, String> {
+    if depth > MAX_DEPTH {
+        return Err(format!("`{path}` is nested more than {MAX_DEPTH} levels deep"));
+    }
+    if value.is_unit() {
+        return Ok(Tree::Null);
+    }
+    if let Ok(b) = value.as_bool() {
+        return Ok(Tree::Bool(b));
+    }
+    if let Ok(i) = value.as_int() {
+        return Ok(Tree::from(i));
+    }
+    if let Ok(f) = value.as_float() {
+        return serde_json::Number::from_f64(f)
+            .map(Tree::Number)
+            .ok_or_else(|| format!("`{path}` is {f}, which no config file can hold"));
+    }
+    if let Ok(c) = value.as_char() {
+        return Ok(Tree::String(c.to_string()));
+    }
+    if value.is_string() {
+        return Ok(Tree::String(value.clone().into_string().unwrap_or_default()));
+    }
+    if let Some(service) = value.clone().try_cast::<ServiceRef>() {
+        return Ok(Tree::String(service.name().to_owned()));
+    }
+    if value.is_array() {
+        let array = value.read_lock::<rhai::Array>().ok_or("array is locked")?;
+        let mut items = Vec::with_capacity(array.len());
+        for (i, item) in array.iter().enumerate() {
+            items.push(convert(item, &format!("{path}[{i}]"), depth + 1)?);
+        }
+        return Ok(Tree::Array(items));
+    }
+    if value.is_map() {
+        let map = value.read_lock::<rhai::Map>().ok_or("map is locked")?;
+        let mut out = serde_json::Map::new();
+        for (key, item) in map.iter() {
+            let child = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+            out.insert(key.to_string(), convert(item, &child, depth + 1)?);
+        }
+        return Ok(Tree::Object(out));
+    }
+    let shown = if path.is_empty() { "the value".to_owned() } else { format!("`{path}`") };
+    Err(format!(
+        "{shown} is a {}, which cannot go into a config file; use a string, number, boolean, array or map",
+        friendly_type(value.type_name())
+    ))
+}
+
+pub fn friendly_type(name: &str) -> &str {
+    match name {
+        "Fn" => "function pointer",
+        "blob" => "BLOB",
+        "i64" => "number",
+        "f64" => "number",
+        "bool" => "boolean",
+        "char" => "character",
+        "array" => "array",
+        t if t.contains("String") || t == "&str" => "string",
+        n if n.contains("Range") => "range",
+        n => n,
+    }
+}
+
+/// Why a value does not fit a spec: the dotted path of the field and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShapeError {
+    pub path: String,
+    pub problem: Problem,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    UnknownField { field: String, expected: Vec<String> },
+    Other(String),
+}
+
+/// Deserializes a tree into a spec, keeping the path of a failing field.
+pub fn from_tree<T: DeserializeOwned>(tree: Tree) -> Result<T, ShapeError> {
+    serde_path_to_error::deserialize(tree).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        let path = if path == "." { String::new() } else { path };
+        ShapeError { path, problem: parse_problem(&message) }
+    })
+}
+
+/// serde reports unknown fields as "unknown field `x`, expected one of `a`, `b`" (or
+/// "expected `a` or `b`"); split that into parts a diagnostic can use.
+fn parse_problem(message: &str) -> Problem {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return Problem::Other(message.to_owned());
+    };
+    let Some((field, tail)) = rest.split_once('`') else {
+        return Problem::Other(message.to_owned());
+    };
+    let expected = tail
+        .split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, s)| s.to_owned())
+        .collect();
+    Problem::UnknownField { field: field.to_owned(), expected }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::spec::HealthcheckSpec;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_fields_are_reported_with_their_path_and_the_expected_names() {
+        let err = from_tree::<crate::evaluate::spec::ServiceSpec>(json!({
+            "image": "x:1.0.0",
+            "healthcheck": {"tset": ["CMD", "true"]}
+        }))
+        .unwrap_err();
+        assert_eq!(err.path, "healthcheck.tset");
+        match err.problem {
+            Problem::UnknownField { field, expected } => {
+                assert_eq!(field, "tset");
+                assert!(expected.contains(&"test".to_owned()));
+            }
+            other => panic!("{other:?}"),
+        }
+        let ok: HealthcheckSpec = from_tree(json!({"test": ["CMD", "true"]})).unwrap();
+        assert_eq!(ok.test.len(), 2);
+    }
+
+    #[test]
+    fn script_values_convert() {
+        let engine = rhai::Engine::new_raw();
+        let v: Dynamic = engine.eval_expression("#{ a: [1, 2.5, true, ()], b: \"x\" }").unwrap();
+        assert_eq!(to_tree(&v).unwrap(), json!({"a": [1, 2.5, true, null], "b": "x"}));
+    }
+}

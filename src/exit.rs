@@ -1,0 +1,31 @@
+//! Exit codes, all in one place. `--help` prints [`HELP`].
+
+use std::process::ExitCode;
+
+/// Success; for `diff` and `export --check`, also "no differences".
+pub const OK: u8 = 0;
+/// `diff`: the builds differ. `export --check`: the export is stale. `verify`: a store
+/// path is damaged. `status`: the running stack differs from its generation.
+pub const DIFFERENT: u8 = 1;
+/// An error: a script or validation error, bad arguments, an I/O or Docker failure.
+pub const ERROR: u8 = 2;
+
+pub fn code(c: u8) -> ExitCode {
+    ExitCode::from(c)
+}
+
+/// The exit codes, as `--help` shows them.
+pub const HELP: &str = "\
+Exit codes:
+  0  success; `diff`, `export --check`: no differences
+  1  `diff`: the builds differ; `export --check`: the export is stale;
+     `verify`: a store path is damaged; `status`: the running stack differs
+     from its current generation
+  2  error: script or validation error, bad arguments, I/O or Docker failure;
+     `switch`/`rollback`: nothing was touched (preflight), or the switch failed
+     and every service was put back on the previous generation
+
+Environment:
+  OBSBUILD_STATE_DIR  state directory (default `.obsbuild`)
+  OBSBUILD_STACK      stack used when none is given (default `stacks/task-manager.rhai`)
+  NO_COLOR            never colour output";

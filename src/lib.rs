@@ -1,0 +1,26 @@
+//! obsbuild: reproducible, content-addressed builds of observability stacks.
+//!
+//! The pipeline reads top to bottom, one folder a stage:
+//!
+//! ```text
+//! stack.rhai ──evaluate──▶ model::Stack ──validate──▶ render ──▶ store ──▶ diff / export
+//! ```
+//!
+//! `evaluate`, `validate`, `render` and `diff` are pure functions over data. Only `store`
+//! touches the file system; `cli` is the thin edge that wires the stages to a terminal.
+
+pub mod cli;
+pub mod diagnostic;
+pub mod apply;
+pub mod diff;
+pub mod evaluate;
+pub mod exit;
+pub mod git;
+pub mod model;
+pub mod pipeline;
+pub mod plan;
+pub mod render;
+pub mod runtime;
+pub mod store;
+pub mod validate;
+pub mod yaml;

@@ -1,0 +1,146 @@
+//! The typed stack: what a script described, after its values were checked for shape.
+//!
+//! Pure data. `evaluate` builds it, `validate` checks its cross-references, `render` turns
+//! it into files. Every declaration keeps the [`Span`] of the script call that made it.
+
+mod collector;
+mod grafana;
+mod image;
+mod net;
+mod prometheus;
+mod service;
+
+pub use collector::{Collector, Entry, Pipeline, Signal};
+pub use grafana::{Dashboard, Datasource, Grafana, Panel, PanelKind, PanelLink, Query};
+pub use image::{Image, ImageProblem, Version};
+pub use net::{Network, Port, Protocol, Subnet};
+pub use prometheus::{Alertmanager, Prometheus, Route, Rule, RuleGroup, ScrapeJob};
+pub use service::{
+    App, Component, Container, File, FileFormat, Healthcheck, Ingest, Kind, Probe, Service,
+    Volume,
+};
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::diagnostic::Span;
+
+/// A stack: one Docker network, its services, and the instrumented apps that feed it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stack {
+    /// Names the store path and the compose project; `[a-z0-9][a-z0-9-]*`.
+    pub name: String,
+    /// Where `stack(...)` was called, if it was.
+    pub span: Option<Span>,
+    pub network: Network,
+    pub services: BTreeMap<String, Service>,
+    pub apps: BTreeMap<String, App>,
+}
+
+impl Stack {
+    /// Services of one kind, in name order.
+    pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Service> {
+        self.services.values().filter(move |s| s.kind() == kind)
+    }
+
+    /// The collector apps send to when they do not name one: the only collector.
+    pub fn sole_collector(&self) -> Option<&Service> {
+        let mut collectors = self.of_kind(Kind::Collector);
+        let first = collectors.next()?;
+        collectors.next().is_none().then_some(first)
+    }
+}
+
+/// A generic settings tree (a component's YAML), keys sorted for determinism.
+pub type Tree = serde_json::Value;
+
+/// Sets `value` at the dotted `path` inside `tree`, creating maps on the way.
+pub fn set_path(tree: &mut Tree, path: &[&str], value: Tree) {
+    let Some((last, parents)) = path.split_last() else {
+        *tree = value;
+        return;
+    };
+    let mut node = tree;
+    for key in parents {
+        if !node.is_object() {
+            *node = Tree::Object(Default::default());
+        }
+        let Tree::Object(map) = node else { return };
+        node = map.entry((*key).to_owned()).or_insert_with(|| Tree::Object(Default::default()));
+    }
+    if !node.is_object() {
+        *node = Tree::Object(Default::default());
+    }
+    if let Tree::Object(map) = node {
+        map.insert((*last).to_owned(), value);
+    }
+}
+
+/// Deep merge: maps merge key by key, anything else in `over` replaces what is in `base`.
+/// `null` in `over` deletes the key, so a user can remove a default setting.
+pub fn merge(base: &mut Tree, over: &Tree) {
+    match (base, over) {
+        (Tree::Object(b), Tree::Object(o)) => {
+            for (k, v) in o {
+                if v.is_null() {
+                    b.remove(k);
+                } else {
+                    merge(b.entry(k.clone()).or_insert(Tree::Null), v);
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+/// `10s`, `1m30s`, `500ms`, `2h`: what compose and Prometheus read as a duration.
+pub fn is_duration(text: &str) -> bool {
+    let mut rest = text;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let unit = ["ms", "us", "ns", "s", "m", "h", "d", "w", "y"].into_iter().find(|u| rest.starts_with(u));
+        match unit {
+            Some(u) => rest = &rest[u.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_is_deep_and_null_deletes() {
+        let mut base = json!({"a": {"b": 1, "c": 2}, "d": [1]});
+        merge(&mut base, &json!({"a": {"b": 5, "c": null}, "d": [2, 3]}));
+        assert_eq!(base, json!({"a": {"b": 5}, "d": [2, 3]}));
+    }
+
+    #[test]
+    fn durations() {
+        for ok in ["10s", "1m30s", "500ms", "2h", "15d"] {
+            assert!(is_duration(ok), "{ok}");
+        }
+        for bad in ["", "10", "s", "1.5s", "10 s", "10sec"] {
+            assert!(!is_duration(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn set_path_creates_maps() {
+        let mut t = json!({});
+        set_path(&mut t, &["limits_config", "retention_period"], json!("168h"));
+        assert_eq!(t, json!({"limits_config": {"retention_period": "168h"}}));
+    }
+}

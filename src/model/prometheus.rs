@@ -1,0 +1,82 @@
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Entry, Tree};
+use crate::diagnostic::Span;
+
+/// A Prometheus server's configuration.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Prometheus {
+    /// Top-level settings merged into `prometheus.yml` (`global`, ...).
+    pub settings: Tree,
+    pub scrape_jobs: Vec<ScrapeJob>,
+    pub rule_groups: Vec<RuleGroup>,
+    /// Alertmanager services alerts go to, with where each was wired.
+    pub alertmanagers: Vec<(String, Span)>,
+    /// How long samples are kept (`15d`); rendered as a flag or config block by version.
+    pub retention: Option<String>,
+    pub retention_size: Option<String>,
+    /// Accept OTLP metrics pushed to `/api/v1/otlp`.
+    pub otlp_receiver: bool,
+    /// Accept remote-write pushes to `/api/v1/write`.
+    pub remote_write_receiver: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScrapeJob {
+    pub name: String,
+    /// `host:port`; hosts that are services of the stack are checked to exist.
+    pub targets: Vec<String>,
+    pub metrics_path: Option<String>,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
+    pub scheme: Option<String>,
+    /// Any other scrape_config keys.
+    pub settings: Tree,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleGroup {
+    pub name: String,
+    pub interval: Option<String>,
+    pub rules: Vec<Rule>,
+}
+
+/// An alerting rule (`alert` set) or a recording rule (`record` set).
+#[derive(Clone, Debug, Serialize)]
+pub struct Rule {
+    pub alert: Option<String>,
+    pub record: Option<String>,
+    pub expr: String,
+    pub r#for: Option<String>,
+    pub keep_firing_for: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    /// The Alertmanager receiver this alert is routed to; rendered as a `receiver` label
+    /// with a matching route, so the link can be checked before anything runs.
+    pub receiver: Option<String>,
+    pub span: Span,
+}
+
+/// An Alertmanager's configuration.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Alertmanager {
+    /// Top-level settings merged into `alertmanager.yml` (`global`, `inhibit_rules`, `route`
+    /// defaults such as `group_by`).
+    pub settings: Tree,
+    pub receivers: BTreeMap<String, Entry>,
+    pub routes: Vec<Route>,
+    /// The root route's receiver.
+    pub default_receiver: Option<(String, Span)>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Route {
+    pub receiver: String,
+    pub matchers: Vec<String>,
+    /// Other route keys (`group_by`, `continue`, `repeat_interval`, ...).
+    pub settings: Tree,
+    pub span: Span,
+}

@@ -1,0 +1,331 @@
+//! The container each service should be, and how a config change reaches it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Component, Kind, Probe, Service, Stack, Volume};
+use crate::render::compose;
+use crate::render::layout::CONFIG_MOUNT;
+use crate::render::Build;
+use crate::runtime::{ContainerSpec, HealthcheckSpec, Mount, MountKind, PortBinding, label};
+
+/// How a service takes a config change without being recreated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "how", rename_all = "lowercase")]
+pub enum Reload {
+    /// `POST <path>` on the container's HTTP port, verified by a metric (Prometheus,
+    /// Alertmanager).
+    Http { port: u16, path: String, metric: String },
+    /// A signal after validating the new config in a one-off container (collector).
+    Signal { signal: String, validate: Vec<String> },
+    /// Grafana's admin API reloads its provisioning (data sources and dashboards); it
+    /// takes the server admin's credentials, from the service's own environment.
+    Grafana { port: u16, user: String, password: String },
+    /// No reload: the container is restarted.
+    Restart,
+}
+
+/// Whether the new container may run beside the old one while it proves healthy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Start the new container, check it, then stop the old one.
+    StartFirst,
+    /// Fixed host ports or a static IP cannot be held twice (Docker frees an IP only when
+    /// its container stops): stop the old one, start the new, check, and on failure remove
+    /// the new one and start the old one again.
+    StopFirst,
+}
+
+/// A service as a container.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Desired {
+    pub service: String,
+    pub kind: Kind,
+    pub spec: ContainerSpec,
+    /// Hash of `spec` (name and obsbuild's own labels aside): a running container with
+    /// another hash is recreated.
+    pub spec_hash: String,
+    /// Hash of the config files the service reads.
+    pub config_hash: String,
+    pub probe: Option<Probe>,
+    pub reload: Reload,
+    pub strategy: Strategy,
+    pub depends_on: Vec<String>,
+}
+
+/// The container name of a service.
+pub fn container_name(stack: &str, service: &str) -> String {
+    format!("{stack}-{service}")
+}
+
+/// `10s`, `1m30s`, `500ms` as a duration.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    if !crate::model::is_duration(text) {
+        return None;
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let (unit, len) = [("ms", 2), ("us", 2), ("ns", 2), ("s", 1), ("m", 1), ("h", 1), ("d", 1), ("w", 1), ("y", 1)]
+            .into_iter()
+            .find(|(u, _)| rest.starts_with(u))?;
+        rest = &rest[len..];
+        total += match unit {
+            "ms" => Duration::from_millis(n),
+            "us" => Duration::from_micros(n),
+            "ns" => Duration::from_nanos(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n * 60),
+            "h" => Duration::from_secs(n * 3600),
+            "d" => Duration::from_secs(n * 86400),
+            "w" => Duration::from_secs(n * 604_800),
+            _ => Duration::from_secs(n * 31_536_000),
+        };
+    }
+    Some(total)
+}
+
+/// `512m`, `2g`, `1048576` as bytes.
+pub fn parse_memory(text: &str) -> Option<i64> {
+    let lower = text.to_ascii_lowercase();
+    let digits = lower.trim_end_matches(['b', 'k', 'm', 'g']);
+    let n: i64 = digits.parse().ok()?;
+    let unit = match &lower[digits.len()..] {
+        "" | "b" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(unit)
+}
+
+/// The build paths a service reads: `configs/<name>.*` and `configs/<name>/...` (service
+/// names have no dots, so `prometheus` and `prometheus-2` never share a file). A change in
+/// one of them is a config change of that service.
+fn reads(service: &str, path: &str) -> bool {
+    let dir = crate::render::layout::CONFIG_DIR;
+    path.starts_with(&format!("{dir}/{service}.")) || path.starts_with(&format!("{dir}/{service}/"))
+}
+
+/// Hash of the config files each of `services` reads.
+pub fn config_hashes<'a>(services: impl Iterator<Item = &'a str>, build: &Build) -> BTreeMap<String, String> {
+    services
+        .map(|name| {
+            let mut h = blake3::Hasher::new();
+            for (path, bytes) in build.files.iter().filter(|(p, _)| reads(name, p)) {
+                h.update(&(path.len() as u64).to_le_bytes());
+                h.update(path.as_bytes());
+                h.update(&(bytes.len() as u64).to_le_bytes());
+                h.update(bytes);
+            }
+            (name.to_owned(), h.finalize().to_hex()[..16].to_owned())
+        })
+        .collect()
+}
+
+/// Stands for the host folder containers mount as `/etc/obsbuild`; a build cannot hold
+/// the real path (it depends on the machine), so activation puts it in.
+pub const CONFIGS: &str = "@configs@";
+
+/// Path of the activation document in a build.
+pub const ACTIVATION: &str = ".obsbuild/activation.json";
+
+/// Everything a switch needs to run a build, carried by the build itself (like the
+/// activation script of a NixOS system), so `rollback` and recovery work from store paths
+/// alone, without the scripts that made them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Activation {
+    pub format: u32,
+    pub stack: String,
+    pub network: String,
+    pub subnet: Option<String>,
+    /// Docker names of the stack's named volumes.
+    pub volumes: Vec<String>,
+    pub services: Vec<Desired>,
+}
+
+/// The activation document of a stack; `build` must hold its rendered `configs/`.
+pub fn activation(stack: &Stack, build: &Build) -> Activation {
+    let configs = config_hashes(stack.services.keys().map(String::as_str), build);
+    let mut volumes: Vec<String> = stack
+        .services
+        .values()
+        .flat_map(|s| s.named_volumes().map(|v| compose::volume_name(stack, v)))
+        .collect();
+    volumes.sort();
+    volumes.dedup();
+    Activation {
+        format: 1,
+        stack: stack.name.clone(),
+        network: stack.network.name.clone(),
+        subnet: stack.network.subnet.map(|s| s.to_string()),
+        volumes,
+        services: stack.services.values().map(|s| one(stack, s, &configs)).collect(),
+    }
+}
+
+/// Reads a build's activation document and points its config mounts at `live`.
+pub fn load(build: &Build, live: &Path) -> Result<Activation, String> {
+    let bytes = build
+        .files
+        .get(ACTIVATION)
+        .ok_or_else(|| format!("the build of `{}` has no {ACTIVATION}; rebuild it with this obsbuild", build.stack))?;
+    let mut a: Activation =
+        serde_json::from_slice(bytes).map_err(|e| format!("{ACTIVATION} of `{}` is unreadable: {e}", build.stack))?;
+    for d in &mut a.services {
+        for m in &mut d.spec.mounts {
+            if m.source == CONFIGS {
+                m.source = live.display().to_string();
+            }
+        }
+    }
+    Ok(a)
+}
+
+fn one(stack: &Stack, s: &Service, configs: &BTreeMap<String, String>) -> Desired {
+    let mut mounts = Vec::new();
+    if compose::mounts_configs(s) {
+        mounts.push(Mount { kind: MountKind::Bind, source: CONFIGS.to_owned(), target: CONFIG_MOUNT.to_owned(), read_only: true });
+    }
+    for v in &s.volumes {
+        mounts.push(match v {
+            Volume::Named { name, target } => Mount {
+                kind: MountKind::Volume,
+                source: compose::volume_name(stack, name),
+                target: target.clone(),
+                read_only: false,
+            },
+            Volume::Bind { source, target } => {
+                Mount { kind: MountKind::Bind, source: source.clone(), target: target.clone(), read_only: true }
+            }
+        });
+    }
+    let mut ports: Vec<PortBinding> = s
+        .ports
+        .iter()
+        .map(|p| PortBinding {
+            container: p.container,
+            protocol: format!("{:?}", p.protocol).to_lowercase(),
+            host_ip: p.host_ip.to_string(),
+            host: Some(p.host),
+        })
+        .collect();
+    let reload = reload(stack, s);
+    // Probes and reloads go to ports published on 127.0.0.1: the ones the stack publishes,
+    // or ones Docker picks.
+    let mut needed: Vec<u16> = s.probe.iter().map(|p| p.port).collect();
+    if let Reload::Http { port, .. } | Reload::Grafana { port, .. } = &reload {
+        needed.push(*port);
+    }
+    for port in needed {
+        let published = s.ports.iter().any(|p| p.container == port && (p.host_ip.is_loopback() || p.host_ip.is_unspecified()));
+        if !published && !ports.iter().any(|b| b.container == port && b.host.is_none()) {
+            ports.push(PortBinding { container: port, protocol: "tcp".into(), host_ip: "127.0.0.1".into(), host: None });
+        }
+    }
+    let healthcheck = s.healthcheck.as_ref().map(|h| HealthcheckSpec {
+        test: h.test.clone(),
+        interval: parse_duration(&h.interval).unwrap_or(Duration::from_secs(10)),
+        timeout: parse_duration(&h.timeout).unwrap_or(Duration::from_secs(5)),
+        retries: h.retries,
+        start_period: parse_duration(&h.start_period).unwrap_or(Duration::from_secs(10)),
+    });
+    let mut labels = s.labels.clone();
+    labels.insert(label::STACK.to_owned(), stack.name.clone());
+    labels.insert(label::SERVICE.to_owned(), s.name.clone());
+    let fixed_host_ports = s.ports.iter().any(|p| p.host != 0);
+    let spec = ContainerSpec {
+        name: container_name(&stack.name, &s.name),
+        image: s.image.reference.clone(),
+        entrypoint: s.entrypoint.clone(),
+        cmd: compose::command(stack, s),
+        env: compose::environment(s),
+        labels,
+        user: s.user.clone(),
+        mounts,
+        ports,
+        network: stack.network.name.clone(),
+        aliases: vec![s.name.clone()],
+        ip: s.ip,
+        healthcheck,
+        memory_bytes: s.memory.as_deref().and_then(parse_memory),
+        nano_cpus: s.cpus.as_deref().and_then(|c| c.parse::<f64>().ok()).map(|c| (c * 1e9) as i64),
+        restart: s.restart.clone(),
+    };
+    let spec_hash = spec_hash(&spec);
+    Desired {
+        service: s.name.clone(),
+        kind: s.kind(),
+        spec_hash,
+        config_hash: configs.get(&s.name).cloned().unwrap_or_default(),
+        probe: s.probe.clone(),
+        reload,
+        strategy: if s.ip.is_some() || fixed_host_ports { Strategy::StopFirst } else { Strategy::StartFirst },
+        depends_on: s.depends_on.iter().cloned().collect(),
+        spec,
+    }
+}
+
+/// The hash of a spec, without its name (a new container is created under another name
+/// first) and without the labels obsbuild adds per generation.
+pub fn spec_hash(spec: &ContainerSpec) -> String {
+    let mut s = spec.clone();
+    s.name.clear();
+    s.labels.remove(label::GENERATION);
+    s.labels.remove(label::SPEC);
+    let bytes = serde_json::to_vec(&s).unwrap_or_default();
+    blake3::hash(&bytes).to_hex()[..16].to_owned()
+}
+
+fn reload(stack: &Stack, s: &Service) -> Reload {
+    let http = s.endpoints.get("http").copied();
+    match (&s.component, http) {
+        (Component::Prometheus(_), port) => Reload::Http {
+            port: port.unwrap_or(9090),
+            path: "/-/reload".to_owned(),
+            metric: "prometheus_config_last_reload_successful".to_owned(),
+        },
+        (Component::Alertmanager(_), port) => Reload::Http {
+            port: port.unwrap_or(9093),
+            path: "/-/reload".to_owned(),
+            metric: "alertmanager_config_last_reload_successful".to_owned(),
+        },
+        // A collector whose new config fails to build exits on SIGHUP, so the config is
+        // validated first, by the same image.
+        (Component::Collector(_), _) => {
+            let mut validate = vec!["validate".to_owned()];
+            validate.extend(compose::command(stack, s).unwrap_or_default());
+            Reload::Signal { signal: "HUP".to_owned(), validate }
+        }
+        // A password kept in a file (`__FILE`) is out of obsbuild's sight: restart instead.
+        (Component::Grafana(_), port) if !s.environment.contains_key("GF_SECURITY_ADMIN_PASSWORD__FILE") => Reload::Grafana {
+            port: port.unwrap_or(3000),
+            user: s.environment.get("GF_SECURITY_ADMIN_USER").cloned().unwrap_or_else(|| "admin".to_owned()),
+            password: s.environment.get("GF_SECURITY_ADMIN_PASSWORD").cloned().unwrap_or_else(|| "admin".to_owned()),
+        },
+        _ => Reload::Restart,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("x"), None);
+        assert_eq!(parse_memory("512m"), Some(512 << 20));
+        assert_eq!(parse_memory("2g"), Some(2 << 30));
+        assert_eq!(parse_memory("12q"), None);
+    }
+}

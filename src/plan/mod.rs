@@ -1,0 +1,11 @@
+//! Stage 5: what a switch must do, service by service. Pure: from the model, the build
+//! and what the runtime reports, to a [`Plan`] printed before anything is touched.
+
+mod desired;
+mod steps;
+
+pub use desired::{
+    ACTIVATION, Activation, CONFIGS, Desired, Reload, Strategy, activation, config_hashes, container_name, load, parse_duration,
+    parse_memory, spec_hash,
+};
+pub use steps::{Action, Plan, Step, plan};

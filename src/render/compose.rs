@@ -1,0 +1,174 @@
+//! `docker-compose.yml` of the stack, in the compose spec's form: no `version:` key, a
+//! healthcheck wherever the image can run one, named volumes for data, limits where set.
+
+use super::layout::{CONFIG_DIR, CONFIG_MOUNT};
+use super::{Doc, alertmanager, collector, grafana, jaeger, loki, prometheus};
+use crate::model::{Component, Port, Protocol, Service, Stack, Volume};
+
+pub fn compose(stack: &Stack) -> Doc {
+    let mut services = Doc::map();
+    for service in stack.services.values() {
+        services.set(&service.name, service_doc(stack, service));
+    }
+    let mut network = Doc::map().with("name", &stack.network.name).with("driver", "bridge");
+    if let Some(subnet) = &stack.network.subnet {
+        network.set(
+            "ipam",
+            Doc::map().with("config", Doc::Seq(vec![Doc::map().with("subnet", subnet.to_string())])),
+        );
+    }
+    let mut doc = Doc::map()
+        .with("services", services)
+        .with("networks", Doc::map().with(&stack.network.name, network));
+    let volumes = volumes(stack);
+    if !volumes.is_empty_map() {
+        doc.set("volumes", volumes);
+    }
+    doc
+}
+
+/// Named volumes get an explicit name, `<stack>-<volume>`: compose would otherwise prefix
+/// the folder the file sits in, and data would change hands when the folder is renamed.
+fn volumes(stack: &Stack) -> Doc {
+    let mut names: Vec<&str> = stack.services.values().flat_map(Service::named_volumes).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut doc = Doc::map();
+    for name in names {
+        doc.set(name, Doc::map().with("name", volume_name(stack, name)));
+    }
+    doc
+}
+
+/// The Docker name of a named volume of the stack.
+pub fn volume_name(stack: &Stack, volume: &str) -> String {
+    format!("{}-{volume}", stack.name)
+}
+
+/// The command a component runs: the script's `command` if it gave one, else the
+/// component's (which points it at its config), followed by the script's `args`.
+pub fn command(stack: &Stack, service: &Service) -> Option<Vec<String>> {
+    if let Some(c) = &service.command {
+        return Some(c.clone());
+    }
+    let base = match &service.component {
+        Component::Collector(_) => Some(collector::command(service)),
+        Component::Jaeger(_) => Some(jaeger::command(service)),
+        Component::Loki(_) => Some(loki::command(service)),
+        Component::Prometheus(p) => Some(prometheus::command(stack, service, p)),
+        Component::Alertmanager(_) => Some(alertmanager::command(service)),
+        Component::Grafana(_) | Component::Container(_) => None,
+    };
+    match (base, service.args.is_empty()) {
+        (base, true) => base,
+        (Some(mut b), false) => {
+            b.extend(service.args.iter().cloned());
+            Some(b)
+        }
+        (None, false) => Some(service.args.clone()),
+    }
+}
+
+/// A service's environment: the component's own variables first, so the script's can
+/// override them.
+pub fn environment(service: &Service) -> std::collections::BTreeMap<String, String> {
+    let mut environment = match &service.component {
+        Component::Grafana(_) => grafana::environment(service),
+        _ => Default::default(),
+    };
+    environment.extend(service.environment.clone());
+    environment
+}
+
+/// Whether a service reads files from the build's `configs/` folder.
+pub fn mounts_configs(service: &Service) -> bool {
+    match &service.component {
+        Component::Container(c) => !c.files.is_empty(),
+        _ => true,
+    }
+}
+
+pub fn port(p: &Port) -> String {
+    let host = match p.host_ip {
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+    };
+    let proto = if p.protocol == Protocol::Udp { "/udp" } else { "" };
+    format!("{host}:{}:{}{proto}", p.host, p.container)
+}
+
+fn service_doc(stack: &Stack, service: &Service) -> Doc {
+    let mut doc = Doc::map().with("image", &service.image.reference);
+    if let Some(c) = command(stack, service) {
+        doc.set("command", Doc::strs(c));
+    }
+    if let Some(e) = &service.entrypoint {
+        doc.set("entrypoint", Doc::strs(e.clone()));
+    }
+    if let Some(u) = &service.user {
+        doc.set("user", u.as_str());
+    }
+    let environment = environment(service);
+    if !environment.is_empty() {
+        doc.set("environment", Doc::Map(environment.into_iter().map(|(k, v)| (k, Doc::Str(v))).collect()));
+    }
+    if !service.ports.is_empty() {
+        doc.set("ports", Doc::strs(service.ports.iter().map(port)));
+    }
+    let mut volumes = Vec::new();
+    if mounts_configs(service) {
+        volumes.push(format!("./{CONFIG_DIR}:{CONFIG_MOUNT}:ro"));
+    }
+    for v in &service.volumes {
+        volumes.push(match v {
+            Volume::Named { name, target } => format!("{name}:{target}"),
+            Volume::Bind { source, target } => format!("{source}:{target}:ro"),
+        });
+    }
+    if !volumes.is_empty() {
+        doc.set("volumes", Doc::strs(volumes));
+    }
+    let network = &stack.network.name;
+    match service.ip {
+        Some(ip) => doc.set("networks", Doc::map().with(network, Doc::map().with("ipv4_address", ip.to_string()))),
+        None => doc.set("networks", Doc::strs([network.as_str()])),
+    }
+    if let Some(h) = &service.healthcheck {
+        doc.set(
+            "healthcheck",
+            Doc::map()
+                .with("test", Doc::strs(h.test.clone()))
+                .with("interval", &h.interval)
+                .with("timeout", &h.timeout)
+                .with("retries", h.retries)
+                .with("start_period", &h.start_period),
+        );
+    }
+    if !service.depends_on.is_empty() {
+        let mut deps = Doc::map();
+        for dep in &service.depends_on {
+            let healthy = stack.services.get(dep).is_some_and(|d| d.healthcheck.is_some());
+            let condition = if healthy { "service_healthy" } else { "service_started" };
+            deps.set(dep, Doc::map().with("condition", condition));
+        }
+        doc.set("depends_on", deps);
+    }
+    if let Some(m) = &service.memory {
+        doc.set("mem_limit", m.as_str());
+    }
+    if let Some(c) = &service.cpus {
+        match c.parse::<f64>() {
+            Ok(n) => doc.set("cpus", n),
+            Err(_) => doc.set("cpus", c.as_str()),
+        }
+    }
+    let mut labels = Doc::map()
+        .with("obsbuild.stack", &stack.name)
+        .with("obsbuild.service", &service.name);
+    for (k, v) in &service.labels {
+        labels.set(k, v.as_str());
+    }
+    doc.set("labels", labels);
+    doc.set("restart", service.restart.as_str());
+    doc
+}

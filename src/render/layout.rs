@@ -1,0 +1,44 @@
+//! Where each file of a build lives, on the host side and inside containers.
+//!
+//! The layout is seed 000's: `docker-compose.yml` at the root and every config file under
+//! `configs/`, named after its service. Containers mount the whole `configs/` folder at
+//! [`CONFIG_MOUNT`], never single files: a bind-mounted file keeps its old inode when the
+//! file is replaced, and a service reloading its config must see all its files change at
+//! once (Prometheus' config and rules, Grafana's provisioning).
+
+use crate::model::{Kind, Service};
+
+/// Folder of config files in a build.
+pub const CONFIG_DIR: &str = "configs";
+/// Where containers see [`CONFIG_DIR`].
+pub const CONFIG_MOUNT: &str = "/etc/obsbuild";
+/// The compose file of the instrumented apps.
+pub const APPS_COMPOSE: &str = "apps/docker-compose.yml";
+
+/// The main config file of a component (`configs/loki.yaml`, `configs/prometheus.yml`).
+pub fn config_file(service: &Service) -> String {
+    let extension = match service.kind() {
+        // Prometheus and Alertmanager document `.yml`; the others `.yaml`.
+        Kind::Prometheus | Kind::Alertmanager => "yml",
+        _ => "yaml",
+    };
+    format!("{CONFIG_DIR}/{}.{extension}", service.name)
+}
+
+/// Prometheus' rule file, next to its config.
+pub fn rules_file(service: &Service) -> String {
+    format!("{CONFIG_DIR}/{}.rules.yml", service.name)
+}
+
+/// The folder of a service whose config is a tree of files (Grafana, plain containers).
+pub fn service_dir(service: &Service) -> String {
+    format!("{CONFIG_DIR}/{}", service.name)
+}
+
+/// The path a container sees for a build path under `configs/`.
+pub fn in_container(path: &str) -> String {
+    match path.strip_prefix(CONFIG_DIR) {
+        Some(rest) => format!("{CONFIG_MOUNT}{rest}"),
+        None => path.to_owned(),
+    }
+}

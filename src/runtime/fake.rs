@@ -1,0 +1,403 @@
+//! An in-memory runtime for failure paths the real engine cannot produce on demand: the
+//! daemon dropping mid-switch, name conflicts, a health check that never passes.
+//!
+//! It keeps containers, networks and volumes in memory, answers probes with a scripted
+//! responder, and fails calls on request.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::{
+    ContainerInfo, ContainerSpec, EngineInfo, Health, HttpRequest, HttpResponse, NetworkInfo, NetworkSpec, PublishedPort, Result,
+    Runtime, RuntimeError,
+};
+
+/// A failure to inject: the next call of `operation` whose target contains `target`.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub operation: &'static str,
+    pub target: String,
+    pub kind: FailureKind,
+    /// Fail every matching call, not just the next one.
+    pub sticky: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    Conflict,
+    NotFound,
+    Call,
+    Unreachable,
+    /// The client is gone mid-request (killed, or the connection dropped) but the daemon
+    /// carries the create out: the caller sees the daemon unreachable from then on, and
+    /// the container shows up only after two more listings.
+    Late,
+}
+
+type Responder = Box<dyn Fn(&ContainerInfo, u16, &str, &str) -> Option<HttpResponse> + Send + Sync>;
+
+#[derive(Default)]
+struct State {
+    containers: BTreeMap<String, (ContainerInfo, ContainerSpec)>,
+    networks: BTreeMap<String, NetworkSpec>,
+    volumes: BTreeSet<String>,
+    images: BTreeSet<String>,
+    /// Images a pull would fetch.
+    pullable: BTreeSet<String>,
+    failures: Vec<Failure>,
+    /// After this many more calls the daemon "goes away": every call is Unreachable.
+    calls_left: Option<usize>,
+    /// Images whose containers never become healthy.
+    unhealthy: BTreeSet<String>,
+    next_id: u64,
+    next_port: u16,
+    /// Containers created by a `Late` call, by id, with how many listings still miss them.
+    landing: BTreeMap<String, usize>,
+    /// Set by a `Late` failure: the call is carried out, its answer lost.
+    lost_answer: bool,
+    /// Every call, in order, as `operation target` (for assertions).
+    log: Vec<String>,
+    signals: Vec<(String, String)>,
+}
+
+/// The fake engine.
+pub struct Fake {
+    state: Mutex<State>,
+    responder: Mutex<Option<Responder>>,
+}
+
+impl Default for Fake {
+    fn default() -> Self {
+        Fake { state: Mutex::new(State { next_port: 40000, ..Default::default() }), responder: Mutex::new(None) }
+    }
+}
+
+impl Fake {
+    pub fn new() -> Fake {
+        Fake::default()
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        let mut guard = match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    /// Makes `image` present.
+    pub fn add_image(&self, image: &str) {
+        self.with(|s| s.images.insert(image.to_owned()));
+    }
+
+    /// `image` is not present but a pull would fetch it.
+    pub fn add_pullable(&self, image: &str) {
+        self.with(|s| s.pullable.insert(image.to_owned()));
+    }
+
+    /// Containers of `image` never pass their health check.
+    pub fn make_unhealthy(&self, image: &str) {
+        self.with(|s| s.unhealthy.insert(image.to_owned()));
+    }
+
+    pub fn inject(&self, failure: Failure) {
+        self.with(|s| s.failures.push(failure));
+    }
+
+    /// The daemon answers `n` more calls, then is gone.
+    pub fn drop_after(&self, n: usize) {
+        self.with(|s| s.calls_left = Some(n));
+    }
+
+    pub fn set_responder(&self, r: Responder) {
+        if let Ok(mut g) = self.responder.lock() {
+            *g = Some(r);
+        }
+    }
+
+    /// Every call made, as `operation target`.
+    pub fn log(&self) -> Vec<String> {
+        self.with(|s| s.log.clone())
+    }
+
+    /// Signals sent, as (container name, signal).
+    pub fn signals(&self) -> Vec<(String, String)> {
+        self.with(|s| s.signals.clone())
+    }
+
+    /// A container created outside obsbuild (no labels), to check it is never touched.
+    pub fn add_foreign(&self, name: &str, image: &str) -> String {
+        let spec = ContainerSpec { name: name.to_owned(), image: image.to_owned(), ..Default::default() };
+        self.with(|s| {
+            s.next_id += 1;
+            let id = format!("foreign{:04}", s.next_id);
+            let info = info(&id, &spec, true, None, Vec::new());
+            s.containers.insert(id.clone(), (info, spec));
+            id
+        })
+    }
+
+    /// All containers, by name.
+    pub fn all(&self) -> Vec<ContainerInfo> {
+        self.with(|s| s.containers.values().map(|(i, _)| i.clone()).collect())
+    }
+
+    /// Creates a container as the daemon does once a create request has reached it.
+    fn create_now(&self, spec: &ContainerSpec) -> Result<String> {
+        self.with(|s| {
+
+            if s.containers.values().any(|(i, _)| i.name == spec.name) {
+                return Err(RuntimeError::Conflict { operation: "create", target: spec.name.clone(), message: "name in use".into() });
+            }
+            if !s.images.contains(&spec.image) {
+                return Err(not_found("create", &spec.image));
+            }
+            s.next_id += 1;
+            let id = format!("fake{:04}", s.next_id);
+            let mut ports = Vec::new();
+            for p in &spec.ports {
+                let host = p.host.unwrap_or_else(|| {
+                    s.next_port += 1;
+                    s.next_port
+                });
+                let host_ip = p.host_ip.parse().unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+                ports.push(PublishedPort { container: p.container, protocol: p.protocol.clone(), host_ip, host });
+            }
+            let container = info(&id, spec, false, None, ports);
+            s.containers.insert(id.clone(), (container, spec.clone()));
+            Ok(id)
+        })
+    }
+
+    /// Enters a call: records it and applies injected failures and the daemon's absence.
+    fn call(&self, operation: &'static str, target: &str) -> Result<()> {
+        self.with(|s| {
+            s.log.push(format!("{operation} {target}"));
+            if let Some(left) = s.calls_left.as_mut() {
+                if *left == 0 {
+                    return Err(RuntimeError::Unreachable("the daemon went away".into()));
+                }
+                *left -= 1;
+            }
+            let hit = s.failures.iter().position(|f| f.operation == operation && target.contains(&f.target));
+            let Some(at) = hit else { return Ok(()) };
+            let f = s.failures[at].clone();
+            if !f.sticky {
+                s.failures.remove(at);
+            }
+            let target = target.to_owned();
+            Err(match f.kind {
+                FailureKind::Conflict => RuntimeError::Conflict { operation, target, message: "injected".into() },
+                FailureKind::NotFound => RuntimeError::NotFound { operation, target },
+                FailureKind::Call => RuntimeError::Call { operation, target, message: "injected".into() },
+                FailureKind::Unreachable => RuntimeError::Unreachable("injected".into()),
+                FailureKind::Late => {
+                    s.calls_left = Some(0);
+                    s.lost_answer = true;
+                    RuntimeError::Unreachable("injected: the client went away mid-request".into())
+                }
+            })
+        })
+    }
+}
+
+fn info(id: &str, spec: &ContainerSpec, running: bool, health: Option<Health>, ports: Vec<PublishedPort>) -> ContainerInfo {
+    let mut addresses = BTreeMap::new();
+    if let Some(ip) = spec.ip {
+        addresses.insert(spec.network.clone(), ip);
+    }
+    ContainerInfo {
+        id: id.to_owned(),
+        name: spec.name.clone(),
+        image: spec.image.clone(),
+        labels: spec.labels.clone(),
+        running,
+        health,
+        ports,
+        addresses,
+        exit_code: if running { None } else { Some(0) },
+    }
+}
+
+fn not_found(operation: &'static str, target: &str) -> RuntimeError {
+    RuntimeError::NotFound { operation, target: target.to_owned() }
+}
+
+impl Runtime for Fake {
+    async fn ping(&self) -> Result<EngineInfo> {
+        self.call("ping", "")?;
+        Ok(EngineInfo { version: "fake".into(), api_version: "1.41".into() })
+    }
+
+    async fn containers(&self, stack: &str) -> Result<Vec<ContainerInfo>> {
+        self.call("containers", stack)?;
+        Ok(self.with(|s| {
+            let listed = s
+                .containers
+                .values()
+                .filter(|(i, _)| i.label(super::label::STACK) == Some(stack) && !s.landing.get(&i.id).is_some_and(|n| *n > 0))
+                .map(|(i, _)| i.clone())
+                .collect();
+            s.landing.values_mut().for_each(|n| *n = n.saturating_sub(1));
+            listed
+        }))
+    }
+
+    async fn inspect(&self, id: &str) -> Result<ContainerInfo> {
+        self.call("inspect", id)?;
+        self.with(|s| s.containers.get(id).map(|(i, _)| i.clone())).ok_or_else(|| not_found("inspect", id))
+    }
+
+    async fn create(&self, spec: &ContainerSpec) -> Result<String> {
+        let late = match self.call("create", &spec.name) {
+            Err(e) if self.with(|s| std::mem::take(&mut s.lost_answer)) => Some(e),
+            Err(e) => return Err(e),
+            Ok(()) => None,
+        };
+        let created = self.create_now(spec);
+        match (late, created) {
+            (Some(e), Ok(id)) => {
+                self.with(|s| s.landing.insert(id, 2));
+                Err(e)
+            }
+            (Some(e), Err(_)) => Err(e),
+            (None, created) => created,
+        }
+    }
+
+    async fn start(&self, id: &str) -> Result<()> {
+        self.call("start", id)?;
+        self.with(|s| {
+            let unhealthy = s.unhealthy.clone();
+            let (i, spec) = s.containers.get_mut(id).ok_or_else(|| not_found("start", id))?;
+            i.running = true;
+            i.exit_code = None;
+            i.health = spec.healthcheck.as_ref().map(|_| if unhealthy.contains(&spec.image) { Health::Unhealthy } else { Health::Healthy });
+            Ok(())
+        })
+    }
+
+    async fn stop(&self, id: &str, _grace: Duration) -> Result<()> {
+        self.call("stop", id)?;
+        self.with(|s| {
+            let (i, _) = s.containers.get_mut(id).ok_or_else(|| not_found("stop", id))?;
+            i.running = false;
+            i.health = None;
+            i.exit_code = Some(0);
+            Ok(())
+        })
+    }
+
+    async fn remove(&self, id: &str) -> Result<()> {
+        self.call("remove", id)?;
+        self.with(|s| s.containers.remove(id).map(|_| ()).ok_or_else(|| not_found("remove", id)))
+    }
+
+    async fn rename(&self, id: &str, name: &str) -> Result<()> {
+        self.call("rename", id)?;
+        self.with(|s| {
+            if s.containers.values().any(|(i, _)| i.name == name) {
+                return Err(RuntimeError::Conflict { operation: "rename", target: name.to_owned(), message: "name in use".into() });
+            }
+            let (i, spec) = s.containers.get_mut(id).ok_or_else(|| not_found("rename", id))?;
+            i.name = name.to_owned();
+            spec.name = name.to_owned();
+            Ok(())
+        })
+    }
+
+    async fn signal(&self, id: &str, signal: &str) -> Result<()> {
+        self.call("signal", id)?;
+        self.with(|s| {
+            let name = s.containers.get(id).map(|(i, _)| i.name.clone()).ok_or_else(|| not_found("signal", id))?;
+            s.signals.push((name, signal.to_owned()));
+            Ok(())
+        })
+    }
+
+    async fn image_present(&self, image: &str) -> Result<bool> {
+        self.call("image_present", image)?;
+        Ok(self.with(|s| s.images.contains(image)))
+    }
+
+    async fn pull(&self, image: &str) -> Result<()> {
+        self.call("pull", image)?;
+        self.with(|s| {
+            if s.pullable.remove(image) {
+                s.images.insert(image.to_owned());
+                Ok(())
+            } else {
+                Err(RuntimeError::Call { operation: "pull", target: image.to_owned(), message: "no such image in the registry".into() })
+            }
+        })
+    }
+
+    async fn networks(&self) -> Result<Vec<NetworkInfo>> {
+        self.call("networks", "")?;
+        Ok(self.with(|s| {
+            s.networks
+                .values()
+                .map(|n| NetworkInfo {
+                    name: n.name.clone(),
+                    subnets: n.subnet.iter().cloned().collect(),
+                    labels: n.labels.clone(),
+                    containers: s
+                        .containers
+                        .values()
+                        .filter(|(i, sp)| i.running && sp.network == n.name)
+                        .map(|(i, sp)| (i.id.clone(), sp.ip))
+                        .collect(),
+                })
+                .collect()
+        }))
+    }
+
+    async fn create_network(&self, spec: &NetworkSpec) -> Result<()> {
+        self.call("create_network", &spec.name)?;
+        self.with(|s| {
+            if s.networks.contains_key(&spec.name) {
+                return Err(RuntimeError::Conflict { operation: "create_network", target: spec.name.clone(), message: "exists".into() });
+            }
+            s.networks.insert(spec.name.clone(), spec.clone());
+            Ok(())
+        })
+    }
+
+    async fn remove_network(&self, name: &str) -> Result<()> {
+        self.call("remove_network", name)?;
+        self.with(|s| s.networks.remove(name).map(|_| ()).ok_or_else(|| not_found("remove_network", name)))
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<()> {
+        self.call("remove_volume", name)?;
+        self.with(|s| {
+            s.volumes.remove(name);
+            Ok(())
+        })
+    }
+
+    async fn request(&self, container: &ContainerInfo, port: u16, req: &HttpRequest, _timeout: Duration) -> Result<HttpResponse> {
+        let (method, path) = (req.method.as_str(), req.path.as_str());
+        if req.basic_auth.is_some() {
+            self.with(|s| s.log.push(format!("auth {} {method} {path}", container.name)));
+        }
+        self.call("http", &format!("{} {method} {path}", container.name))?;
+        let current = self.with(|s| s.containers.get(&container.id).map(|(i, _)| i.clone()));
+        let Some(current) = current.filter(|c| c.running) else {
+            return Err(RuntimeError::Call { operation: "http", target: container.name.clone(), message: "connection refused".into() });
+        };
+        if let Ok(r) = self.responder.lock()
+            && let Some(answer) = r.as_ref().and_then(|f| f(&current, port, method, path)) {
+                return Ok(answer);
+            }
+        let unhealthy = self.with(|s| s.unhealthy.contains(&current.image));
+        Ok(HttpResponse { status: if unhealthy { 503 } else { 200 }, body: "ok".into() })
+    }
+
+    async fn run(&self, spec: &ContainerSpec, _timeout: Duration) -> Result<(i64, String)> {
+        self.call("run", &spec.name)?;
+        let present = self.with(|s| s.images.contains(&spec.image));
+        if present { Ok((0, String::new())) } else { Err(not_found("run", &spec.image)) }
+    }
+}

@@ -1,0 +1,234 @@
+//! The container runtime behind one trait: Docker through bollard (`docker.rs`), and an
+//! in-memory fake (`fake.rs`) for failures a real engine cannot produce on demand.
+//!
+//! Everything obsbuild does to containers goes through [`Runtime`]; no other module
+//! talks to Docker. HTTP probes of a container go through it too, to the port Docker
+//! published for it on 127.0.0.1 (never to a container's own address), so the fake can
+//! answer them as well.
+
+pub mod docker;
+pub mod fake;
+mod http;
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+pub use http::{HttpRequest, HttpResponse};
+
+/// Labels obsbuild puts on everything it creates; containers without them are never touched.
+pub mod label {
+    pub const STACK: &str = "obsbuild.stack";
+    pub const SERVICE: &str = "obsbuild.service";
+    pub const GENERATION: &str = "obsbuild.generation";
+    /// Hash of the container's spec: a container whose spec hash differs is recreated.
+    pub const SPEC: &str = "obsbuild.spec";
+    /// The switch that created the container, so an interrupted one can be undone.
+    pub const SWITCH: &str = "obsbuild.switch";
+}
+
+/// What went wrong talking to the runtime, by operation.
+#[derive(Debug)]
+pub enum RuntimeError {
+    /// The engine could not be reached at all.
+    Unreachable(String),
+    /// A call failed: the operation, what it was on, and why.
+    Call { operation: &'static str, target: String, message: String },
+    /// A name is already taken (HTTP 409 from Docker).
+    Conflict { operation: &'static str, target: String, message: String },
+    /// The thing does not exist (HTTP 404 from Docker).
+    NotFound { operation: &'static str, target: String },
+    /// A probe or call did not answer in time.
+    Timeout { operation: &'static str, target: String },
+}
+
+impl std::fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RuntimeError::Unreachable(why) => write!(
+                f,
+                "cannot reach the Docker engine: {why}; is it running, and may this user use its socket (/var/run/docker.sock)?"
+            ),
+            RuntimeError::Call { operation, target, message } => write!(f, "{operation} `{target}` failed: {message}"),
+            RuntimeError::Conflict { operation, target, message } => {
+                write!(f, "{operation} `{target}` failed: the name is taken ({message})")
+            }
+            RuntimeError::NotFound { operation, target } => write!(f, "{operation} `{target}` failed: it does not exist"),
+            RuntimeError::Timeout { operation, target } => write!(f, "{operation} `{target}` did not answer in time"),
+        }
+    }
+}
+
+impl std::error::Error for RuntimeError {}
+
+pub type Result<T> = std::result::Result<T, RuntimeError>;
+
+/// The engine's version, as negotiated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineInfo {
+    pub version: String,
+    pub api_version: String,
+}
+
+/// Docker's view of a container's health check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    Starting,
+    Healthy,
+    Unhealthy,
+}
+
+/// A container as the runtime reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerInfo {
+    pub id: String,
+    /// Without Docker's leading `/`.
+    pub name: String,
+    pub image: String,
+    pub labels: BTreeMap<String, String>,
+    pub running: bool,
+    /// `None` when the container has no health check.
+    pub health: Option<Health>,
+    /// Published ports: (container port, protocol, host address, host port).
+    pub ports: Vec<PublishedPort>,
+    /// Its address on each network, by network name.
+    pub addresses: BTreeMap<String, Ipv4Addr>,
+    pub exit_code: Option<i64>,
+}
+
+impl ContainerInfo {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(String::as_str)
+    }
+
+    /// The host port Docker published for `container_port`/tcp on a loopback address.
+    pub fn loopback_port(&self, container_port: u16) -> Option<u16> {
+        self.ports
+            .iter()
+            .find(|p| p.container == container_port && p.protocol == "tcp" && p.host_ip.is_loopback())
+            .map(|p| p.host)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedPort {
+    pub container: u16,
+    pub protocol: String,
+    pub host_ip: std::net::IpAddr,
+    pub host: u16,
+}
+
+/// Everything needed to create a container. Built by the planner from the model; its
+/// hash decides whether a running container still matches.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    pub entrypoint: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    pub env: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    pub user: Option<String>,
+    pub mounts: Vec<Mount>,
+    pub ports: Vec<PortBinding>,
+    pub network: String,
+    /// Names other containers reach it by on the network (the service name).
+    pub aliases: Vec<String>,
+    pub ip: Option<Ipv4Addr>,
+    pub healthcheck: Option<HealthcheckSpec>,
+    pub memory_bytes: Option<i64>,
+    pub nano_cpus: Option<i64>,
+    pub restart: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Mount {
+    pub kind: MountKind,
+    /// Host path (bind) or volume name.
+    pub source: String,
+    pub target: String,
+    pub read_only: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MountKind {
+    Bind,
+    Volume,
+}
+
+/// A port to publish; `host: None` lets Docker pick a free one (used for probes).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PortBinding {
+    pub container: u16,
+    pub protocol: String,
+    pub host_ip: String,
+    pub host: Option<u16>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HealthcheckSpec {
+    pub test: Vec<String>,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub start_period: Duration,
+}
+
+/// A network as the runtime reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkInfo {
+    pub name: String,
+    pub subnets: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    /// Containers attached, by container id, with their address.
+    pub containers: BTreeMap<String, Option<Ipv4Addr>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkSpec {
+    pub name: String,
+    pub subnet: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// The operations obsbuild needs from a container engine.
+#[allow(async_fn_in_trait)]
+pub trait Runtime {
+    /// Checks the engine answers, negotiating the API version.
+    async fn ping(&self) -> Result<EngineInfo>;
+    /// Every container (running or not) carrying `obsbuild.stack=<stack>`.
+    async fn containers(&self, stack: &str) -> Result<Vec<ContainerInfo>>;
+    async fn inspect(&self, id: &str) -> Result<ContainerInfo>;
+    /// Creates (does not start) a container; returns its id.
+    async fn create(&self, spec: &ContainerSpec) -> Result<String>;
+    async fn start(&self, id: &str) -> Result<()>;
+    /// Stops a container, killing it after `grace`.
+    async fn stop(&self, id: &str, grace: Duration) -> Result<()>;
+    /// Removes a container (stopped or not) and its anonymous volumes.
+    async fn remove(&self, id: &str) -> Result<()>;
+    async fn rename(&self, id: &str, name: &str) -> Result<()>;
+    /// Sends a signal (`HUP`) to the container's main process.
+    async fn signal(&self, id: &str, signal: &str) -> Result<()>;
+    async fn image_present(&self, image: &str) -> Result<bool>;
+    /// Pulls an image from its registry.
+    async fn pull(&self, image: &str) -> Result<()>;
+    async fn networks(&self) -> Result<Vec<NetworkInfo>>;
+    async fn create_network(&self, spec: &NetworkSpec) -> Result<()>;
+    async fn remove_network(&self, name: &str) -> Result<()>;
+    async fn remove_volume(&self, name: &str) -> Result<()>;
+    /// An HTTP request to `container_port` of a container, through the port Docker
+    /// published for it on 127.0.0.1.
+    async fn request(&self, container: &ContainerInfo, container_port: u16, request: &HttpRequest, timeout: Duration)
+    -> Result<HttpResponse>;
+
+    /// A request without credentials.
+    async fn http(&self, container: &ContainerInfo, container_port: u16, method: &str, path: &str, timeout: Duration)
+    -> Result<HttpResponse> {
+        let request = HttpRequest { method: method.to_owned(), path: path.to_owned(), basic_auth: None };
+        self.request(container, container_port, &request, timeout).await
+    }
+    /// Runs a one-off container to completion (e.g. a config validator); returns its exit
+    /// code and output, and removes it.
+    async fn run(&self, spec: &ContainerSpec, timeout: Duration) -> Result<(i64, String)>;
+}

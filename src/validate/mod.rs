@@ -1,0 +1,52 @@
+//! Stage 2: cross-reference checks on a typed stack, before anything is rendered.
+//!
+//! Pure. Every check returns diagnostics at the declaration that is wrong, with a fix when
+//! one is obvious. All checks run, so one build reports every problem.
+
+mod collector;
+mod components;
+mod grafana;
+mod hosts;
+mod network;
+mod prometheus;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Sources, Span};
+use crate::model::Stack;
+
+/// What the checks share: the stack, the script text (to point at a field inside a call),
+/// and the diagnostics found so far.
+pub struct Check<'a> {
+    pub stack: &'a Stack,
+    pub sources: &'a Sources,
+    pub found: Vec<Diagnostic>,
+}
+
+impl Check<'_> {
+    /// Records a diagnostic at `needle` inside the call at `span` (or at the call).
+    pub fn error(&mut self, span: &Span, needle: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let at = if needle.is_empty() {
+            span.clone()
+        } else {
+            self.sources.find_in_call(span, needle).unwrap_or_else(|| span.clone())
+        };
+        self.found.push(Diagnostic::new(message).at(&at));
+        let last = self.found.len() - 1;
+        &mut self.found[last]
+    }
+
+    /// Names of the stack's services, for suggestions.
+    pub fn service_names(&self) -> Vec<&str> {
+        self.stack.services.keys().map(String::as_str).collect()
+    }
+}
+
+/// Runs every check on `stack`.
+pub fn validate(stack: &Stack, sources: &Sources) -> Result<(), Diagnostics> {
+    let mut check = Check { stack, sources, found: Vec::new() };
+    network::check(&mut check);
+    collector::check(&mut check);
+    prometheus::check(&mut check);
+    grafana::check(&mut check);
+    components::check(&mut check);
+    if check.found.is_empty() { Ok(()) } else { Err(Diagnostics(check.found).sorted()) }
+}

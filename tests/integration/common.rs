@@ -1,0 +1,78 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use obsbuild::pipeline::Built;
+
+/// The repository root (tests run from it, but do not rely on that).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The obsbuild binary under test.
+pub fn obsbuild() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_obsbuild"))
+}
+
+/// Evaluates, validates and renders a stack of the repository, failing with the rendered
+/// diagnostics if it does not build.
+pub fn build(relative: &str) -> Built {
+    let path = root().join(relative);
+    match obsbuild::pipeline::build(&path, &Default::default()) {
+        Ok(b) => b,
+        Err(f) => panic!(
+            "{relative} does not build:\n{}",
+            obsbuild::diagnostic::render_all(&f.diagnostics.0, &f.sources, obsbuild::diagnostic::Paint::Plain)
+        ),
+    }
+}
+
+/// Every stack the repository ships, plus the test stack that uses every option.
+pub fn all_stacks() -> Vec<String> {
+    let mut stacks: Vec<String> = std::fs::read_dir(root().join("stacks"))
+        .unwrap()
+        .map(|e| format!("stacks/{}", e.unwrap().file_name().to_string_lossy()))
+        .filter(|n| n.ends_with(".rhai"))
+        .collect();
+    stacks.sort();
+    stacks.push("tests/stacks/everything.rhai".to_owned());
+    stacks
+}
+
+/// Writes a build's files under `dir`.
+pub fn write_files(files: &std::collections::BTreeMap<String, Vec<u8>>, dir: &Path) {
+    for (path, bytes) in files {
+        let target = dir.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
+    }
+}
+
+/// Runs a command, failing the test with its output when it does not succeed.
+pub fn run_ok(cmd: &mut Command, what: &str) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e} (is it installed? .ci/run installs it)"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A project folder under `dir` with a copy of the repository's `lib/` and an empty
+/// `stacks/`, readable by others (containers running as `nobody` mount its files).
+pub fn project(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let project = dir.join("project");
+    std::fs::create_dir_all(project.join("stacks")).unwrap();
+    std::fs::create_dir_all(project.join("lib")).unwrap();
+    for e in std::fs::read_dir(root().join("lib")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), project.join("lib").join(e.file_name())).unwrap();
+    }
+    project
+}

@@ -1,0 +1,43 @@
+//! Diagnostics of the scripts in `tests/errors/`, as snapshots: file:line:col, the line,
+//! a caret under the offending text (also after multibyte characters and at column 1),
+//! and the fix where there is an obvious one.
+
+use super::common;
+
+#[test]
+fn every_error_script_gives_its_reviewed_diagnostic() {
+    let dir = common::root().join("tests/errors");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".rhai"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 25, "the error corpus shrank: {names:?}");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots/errors");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for name in names {
+            let path = dir.join(&name);
+            let failure = match obsbuild::pipeline::build(&path, &Default::default()) {
+                Ok(_) => panic!("tests/errors/{name} built without an error"),
+                Err(f) => f,
+            };
+            let text = obsbuild::diagnostic::render_all(&failure.diagnostics.0, &failure.sources, obsbuild::diagnostic::Paint::Plain);
+            assert!(text.contains(&format!("tests/errors/{name}:")), "{name}: no location in\n{text}");
+            insta::assert_snapshot!(name.trim_end_matches(".rhai"), text);
+        }
+    });
+}
+
+/// Colour goes only where asked: plain rendering has no escape codes.
+#[test]
+fn plain_diagnostics_have_no_escape_codes() {
+    let path = common::root().join("tests/errors/column-one.rhai");
+    let f = obsbuild::pipeline::build(&path, &Default::default()).unwrap_err();
+    let plain = obsbuild::diagnostic::render_all(&f.diagnostics.0, &f.sources, obsbuild::diagnostic::Paint::Plain);
+    let ansi = obsbuild::diagnostic::render_all(&f.diagnostics.0, &f.sources, obsbuild::diagnostic::Paint::Ansi);
+    assert!(!plain.contains('\x1b'));
+    assert!(ansi.contains("\x1b[1;31merror"));
+}

@@ -1,0 +1,18 @@
+//! obsbuild's integration tests: one binary, a module per concern.
+
+// Test code: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod common;
+mod docker_adapter;
+mod errors;
+mod hostile;
+mod reproducible;
+mod killed_builds;
+mod snapshots;
+mod store_crash;
+mod switch_docker;
+mod switch_fake;
+mod validators;
+mod flake;
