@@ -10,6 +10,8 @@ mod health;
 mod preflight;
 mod reload;
 pub mod report;
+pub mod secrets;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
@@ -162,7 +164,14 @@ async fn activate_with<R: Runtime>(
     let stack = target.build.stack.clone();
     let profile = store.profile(&stack);
     let live = profile.live_dir();
-    let a = plan::load(&target.build, &live).map_err(SwitchError::Other)?;
+    let mut a = plan::load(&target.build, &live).map_err(SwitchError::Other)?;
+    let written = secrets::materialize(rt, store, &mut a, !opts.dry_run).await?;
+    for note in &written.notes {
+        report.note(note);
+    }
+    if !written.files.is_empty() {
+        report.note(&format!("secret files written: {}", written.files.join(", ")));
+    }
     let current = current_build(store, &stack)?;
     let running = rt.containers(&stack).await?;
     let applied = if distrust_config { None } else { applied(&a, current.as_ref().map(|(_, b)| b)) };
@@ -446,12 +455,16 @@ pub async fn status<R: Runtime>(rt: &R, store: &Store, stack: &str) -> Result<(O
         }
         return Ok((None, out));
     };
-    let a = plan::load(&build, &store.profile(stack).live_dir()).map_err(SwitchError::Other)?;
+    let mut a = plan::load(&build, &store.profile(stack).live_dir()).map_err(SwitchError::Other)?;
+    secrets::materialize(rt, store, &mut a, false).await?;
     for d in &a.services {
         let c = containers.iter().find(|c| c.name == d.spec.name);
         let (state, detail) = match c {
             None => ("missing", "no container".to_owned()),
             Some(c) if c.label(label::SPEC) != Some(d.spec_hash.as_str()) => ("outdated", format!("runs {}, expected {}", c.image, d.spec.image)),
+            Some(c) if d.secrets_digest.is_some() && c.label(label::SECRETS) != d.secrets_digest.as_deref() => {
+                ("outdated", "a secret changed since the container was made".to_owned())
+            }
             Some(c) if !c.running => ("stopped", format!("exit code {}", c.exit_code.unwrap_or(-1))),
             Some(c) => {
                 let mut seen = health::Seen::default();

@@ -41,7 +41,9 @@ pub async fn reload<R: Runtime>(rt: &R, id: &str, d: &Desired, timeout: Duration
             }
             rt.signal(id, signal).await.map_err(|e| e.to_string())
         }
-        Reload::Grafana { port, user, password } => {
+        Reload::Grafana { port, user, password, .. } => {
+            // Grafana's own default when the stack declares no admin password.
+            let password = password.clone().unwrap_or_else(|| "admin".to_owned());
             for what in ["datasources", "dashboards"] {
                 let request = HttpRequest {
                     method: "POST".to_owned(),
@@ -50,7 +52,7 @@ pub async fn reload<R: Runtime>(rt: &R, id: &str, d: &Desired, timeout: Duration
                 };
                 let r = rt.request(&c, *port, &request, timeout).await.map_err(|e| e.to_string())?;
                 if !r.is_success() {
-                    let hint = if r.status == 401 || r.status == 403 { " (the admin credentials in the service's environment were refused)" } else { "" };
+                    let hint = if r.status == 401 || r.status == 403 { " (the admin credentials were refused: is the admin password secret the one Grafana started with? Grafana keeps the first one in its data volume)" } else { "" };
                     return Err(format!("{} answered {}{hint}: {}", request.path, r.status, r.body.trim()));
                 }
             }

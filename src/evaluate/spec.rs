@@ -30,6 +30,25 @@ impl Scalar {
     }
 }
 
+/// A secret as a script writes it: a reference made by `secret_env`, `secret_file` or
+/// `tls_certificate`, or (refused, with help) a literal value.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SecretValue {
+    Ref(SecretRef),
+    Literal(Scalar),
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    #[serde(rename = "$secret")]
+    pub from: String,
+    pub var: Option<String>,
+    pub path: Option<String>,
+    pub names: Option<Vec<String>>,
+}
+
 /// One string or a list of them.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
@@ -81,6 +100,9 @@ pub struct ServiceSpec {
     pub user: Option<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, Scalar>,
+    /// `name: secret_env("VAR")`, `secret_file("path")` or `tls_certificate([...])`.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretValue>,
     pub restart: Option<String>,
     #[serde(default)]
     pub accepts: BTreeMap<String, IngestSpec>,

@@ -8,6 +8,7 @@ mod grafana;
 mod image;
 mod net;
 mod prometheus;
+mod secret;
 mod service;
 
 pub use collector::{Collector, Entry, Pipeline, Signal};
@@ -15,6 +16,7 @@ pub use grafana::{Dashboard, Datasource, Grafana, Panel, PanelKind, PanelLink, Q
 pub use image::{Image, ImageProblem, Version};
 pub use net::{Network, Port, Protocol, Subnet};
 pub use prometheus::{Alertmanager, Prometheus, Route, Rule, RuleGroup, ScrapeJob};
+pub use secret::{SECRETS_MOUNT, Secret, looks_secret};
 pub use service::{
     App, Component, Container, File, FileFormat, Healthcheck, Ingest, Kind, Probe, Service,
     Volume,

@@ -85,6 +85,8 @@ pub struct Service {
     pub cpus: Option<String>,
     pub user: Option<String>,
     pub labels: BTreeMap<String, String>,
+    /// Files under `/run/secrets/`, by name; values never enter the build.
+    pub secrets: BTreeMap<String, super::Secret>,
     pub restart: String,
     /// Telemetry this service takes in, and how a collector sends it (see `Collector::send`).
     pub accepts: BTreeMap<Signal, Ingest>,

@@ -22,8 +22,16 @@ pub enum Reload {
     /// A signal after validating the new config in a one-off container (collector).
     Signal { signal: String, validate: Vec<String> },
     /// Grafana's admin API reloads its provisioning (data sources and dashboards); it
-    /// takes the server admin's credentials, from the service's own environment.
-    Grafana { port: u16, user: String, password: String },
+    /// takes the server admin's credentials: the password is the service's secret
+    /// `password_secret`, read at switch time (never part of a build), or Grafana's
+    /// default when the stack sets none.
+    Grafana {
+        port: u16,
+        user: String,
+        password_secret: Option<String>,
+        #[serde(skip)]
+        password: Option<String>,
+    },
     /// No reload: the container is restarted.
     Restart,
 }
@@ -55,6 +63,13 @@ pub struct Desired {
     pub reload: Reload,
     pub strategy: Strategy,
     pub depends_on: Vec<String>,
+    /// Files under `/run/secrets/`, by secret name: where each value comes from.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, crate::model::Secret>,
+    /// Keyed digest of the secret values, filled in at switch time (never in a build): a
+    /// running container with another one is recreated.
+    #[serde(skip)]
+    pub secrets_digest: Option<String>,
 }
 
 /// The container name of a service.
@@ -270,6 +285,8 @@ fn one(stack: &Stack, s: &Service, configs: &BTreeMap<String, String>) -> Desire
         reload,
         strategy: if s.ip.is_some() || fixed_host_ports { Strategy::StopFirst } else { Strategy::StartFirst },
         depends_on: s.depends_on.iter().cloned().collect(),
+        secrets: s.secrets.clone(),
+        secrets_digest: None,
         spec,
     }
 }
@@ -305,12 +322,25 @@ fn reload(stack: &Stack, s: &Service) -> Reload {
             validate.extend(compose::command(stack, s).unwrap_or_default());
             Reload::Signal { signal: "HUP".to_owned(), validate }
         }
-        // A password kept in a file (`__FILE`) is out of obsbuild's sight: restart instead.
-        (Component::Grafana(_), port) if !s.environment.contains_key("GF_SECURITY_ADMIN_PASSWORD__FILE") => Reload::Grafana {
-            port: port.unwrap_or(3000),
-            user: s.environment.get("GF_SECURITY_ADMIN_USER").cloned().unwrap_or_else(|| "admin".to_owned()),
-            password: s.environment.get("GF_SECURITY_ADMIN_PASSWORD").cloned().unwrap_or_else(|| "admin".to_owned()),
-        },
+        // The admin password is a secret file the service mounts, or Grafana's default; a
+        // `__FILE` pointing anywhere else is out of obsbuild's sight: restart instead.
+        (Component::Grafana(_), port) => {
+            let password_secret = match s.environment.get("GF_SECURITY_ADMIN_PASSWORD__FILE") {
+                None => None,
+                Some(path) => match path.strip_prefix(&format!("{}/", crate::model::SECRETS_MOUNT)) {
+                    Some(file) if s.secrets.iter().any(|(n, secret)| secret.files(n).iter().any(|f| f == file)) => {
+                        Some(file.to_owned())
+                    }
+                    _ => return Reload::Restart,
+                },
+            };
+            Reload::Grafana {
+                port: port.unwrap_or(3000),
+                user: s.environment.get("GF_SECURITY_ADMIN_USER").cloned().unwrap_or_else(|| "admin".to_owned()),
+                password_secret,
+                password: None,
+            }
+        }
         _ => Reload::Restart,
     }
 }

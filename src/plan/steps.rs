@@ -81,6 +81,10 @@ pub fn plan(desired: &[Desired], running: &[ContainerInfo], applied: Option<&BTr
         let (action, reason) = match &current {
             None => (Action::Create, "not running".to_owned()),
             Some(c) if c.label(label::SPEC) != Some(d.spec_hash.as_str()) => (Action::Recreate, recreate_reason(c, d)),
+            // A container mounts a secret file by inode: a new value needs a new container.
+            Some(c) if d.secrets_digest.is_some() && c.label(label::SECRETS) != d.secrets_digest.as_deref() => {
+                (Action::Recreate, "a secret changed (values are never shown)".to_owned())
+            }
             Some(c) if !c.running => (Action::Restart, "stopped".to_owned()),
             Some(_) => match applied.and_then(|a| a.get(&d.service)) {
                 Some(hash) if *hash == d.config_hash => (Action::Keep, String::new()),

@@ -24,6 +24,34 @@ pub fn compose(stack: &Stack) -> Doc {
     if !volumes.is_empty_map() {
         doc.set("volumes", volumes);
     }
+    let secrets = secrets(stack);
+    if !secrets.is_empty_map() {
+        doc.set("secrets", secrets);
+    }
+    doc
+}
+
+/// Where the export expects a secret's file, relative to the compose file: `obsbuild
+/// switch` writes the same files into the state dir, outside the store.
+pub fn secret_file(service: &str, file: &str) -> String {
+    format!("./secrets/{service}/{file}")
+}
+
+/// Compose's name for one file of a secret.
+fn secret_key(service: &str, file: &str) -> String {
+    format!("{service}-{file}")
+}
+
+/// Every secret file, by compose name; compose mounts each at `/run/secrets/<target>`.
+fn secrets(stack: &Stack) -> Doc {
+    let mut doc = Doc::map();
+    for s in stack.services.values() {
+        for (name, secret) in &s.secrets {
+            for file in secret.files(name) {
+                doc.set(&secret_key(&s.name, &file), Doc::map().with("file", secret_file(&s.name, &file)));
+            }
+        }
+    }
     doc
 }
 
@@ -127,6 +155,15 @@ fn service_doc(stack: &Stack, service: &Service) -> Doc {
     }
     if !volumes.is_empty() {
         doc.set("volumes", Doc::strs(volumes));
+    }
+    let secrets: Vec<Doc> = service
+        .secrets
+        .iter()
+        .flat_map(|(name, secret)| secret.files(name))
+        .map(|file| Doc::map().with("source", secret_key(&service.name, &file)).with("target", file))
+        .collect();
+    if !secrets.is_empty() {
+        doc.set("secrets", Doc::Seq(secrets));
     }
     let network = &stack.network.name;
     match service.ip {

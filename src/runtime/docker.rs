@@ -210,6 +210,11 @@ impl Runtime for Docker {
         }
     }
 
+    async fn image_user(&self, image: &str) -> Result<Option<String>> {
+        let inspected = self.api.inspect_image(image).await.map_err(|e| fail("inspect the image", image, e))?;
+        Ok(inspected.config.and_then(|c| c.user).filter(|u| !u.is_empty()))
+    }
+
     async fn pull(&self, image: &str) -> Result<()> {
         let options = bollard::query_parameters::CreateImageOptionsBuilder::default().from_image(image).build();
         let mut progress = self.api.create_image(Some(options), None, None);

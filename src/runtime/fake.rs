@@ -54,6 +54,8 @@ struct State {
     next_port: u16,
     /// Containers created by a `Late` call, by id, with how many listings still miss them.
     landing: BTreeMap<String, usize>,
+    /// The `USER` of images that set one.
+    users: BTreeMap<String, String>,
     /// Set by a `Late` failure: the call is carried out, its answer lost.
     lost_answer: bool,
     /// Every call, in order, as `operation target` (for assertions).
@@ -97,6 +99,11 @@ impl Fake {
     }
 
     /// Containers of `image` never pass their health check.
+    /// Makes `image` run as `user`, as a Dockerfile's `USER` does.
+    pub fn set_image_user(&self, image: &str, user: &str) {
+        self.with(|s| s.users.insert(image.to_owned(), user.to_owned()));
+    }
+
     pub fn make_unhealthy(&self, image: &str) {
         self.with(|s| s.unhealthy.insert(image.to_owned()));
     }
@@ -319,6 +326,11 @@ impl Runtime for Fake {
     async fn image_present(&self, image: &str) -> Result<bool> {
         self.call("image_present", image)?;
         Ok(self.with(|s| s.images.contains(image)))
+    }
+
+    async fn image_user(&self, image: &str) -> Result<Option<String>> {
+        self.call("image_user", image)?;
+        Ok(self.with(|s| s.users.get(image).cloned()))
     }
 
     async fn pull(&self, image: &str) -> Result<()> {

@@ -25,6 +25,8 @@ pub mod label {
     pub const SPEC: &str = "obsbuild.spec";
     /// The switch that created the container, so an interrupted one can be undone.
     pub const SWITCH: &str = "obsbuild.switch";
+    /// Keyed digest of the container's secret values: another digest means a secret changed.
+    pub const SECRETS: &str = "obsbuild.secrets";
 }
 
 /// What went wrong talking to the runtime, by operation.
@@ -211,6 +213,8 @@ pub trait Runtime {
     /// Sends a signal (`HUP`) to the container's main process.
     async fn signal(&self, id: &str, signal: &str) -> Result<()>;
     async fn image_present(&self, image: &str) -> Result<bool>;
+    /// The user an image runs as (`USER` of its Dockerfile), if it sets one.
+    async fn image_user(&self, image: &str) -> Result<Option<String>>;
     /// Pulls an image from its registry.
     async fn pull(&self, image: &str) -> Result<()>;
     async fn networks(&self) -> Result<Vec<NetworkInfo>>;

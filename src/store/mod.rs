@@ -21,6 +21,7 @@ mod history;
 mod journal;
 mod lock;
 mod profile;
+mod secrets;
 mod verify;
 mod write;
 
@@ -39,6 +40,7 @@ pub use hash::{FORMAT_VERSION, FileEntry, MANIFEST, Manifest};
 pub use history::{GitInfo, Record, RecordMeta};
 pub use journal::{Entry, Journal};
 pub use profile::{Generation, Profile, SwitchLock};
+pub use secrets::Secrets;
 pub use verify::{Damaged, VerifyReport};
 
 use crate::render::Build;

@@ -42,6 +42,13 @@ pub fn register(engine: &mut Engine, api: &Api) {
         b.stack = Some((name.to_owned(), place.span));
     });
 
+    // Secret references are plain maps with a `$secret` key, so they survive merges of
+    // options like any value; `convert` turns them into `model::Secret`.
+    engine.register_fn("secret_env", |var: &str| secret_ref("env", "var", var.into()));
+    engine.register_fn("secret_file", |path: &str| secret_ref("file", "path", path.into()));
+    engine.register_fn("tls_certificate", |names: rhai::Array| secret_ref("certificate", "names", names.into()));
+    engine.register_fn("tls_certificate", |name: &str| secret_ref("certificate", "names", vec![Dynamic::from(name.to_owned())].into()));
+
     let a = api.clone();
     engine.register_fn("network", move |ctx: NativeCallContext, name: &str| {
         network(&a, &ctx, name, &Dynamic::from_map(Map::new()));
@@ -142,6 +149,13 @@ fn trace(a: &Api, span: Option<crate::diagnostic::Span>, text: &str) {
     } else if b.traces.len() == MAX_TRACES {
         b.traces.push((None, format!("(more output dropped after {MAX_TRACES} lines)")));
     }
+}
+
+fn secret_ref(from: &str, key: &str, value: Dynamic) -> Map {
+    let mut map = Map::new();
+    map.insert("$secret".into(), from.into());
+    map.insert(key.into(), value);
+    map
 }
 
 fn network(a: &Api, ctx: &NativeCallContext, name: &str, spec: &Dynamic) {

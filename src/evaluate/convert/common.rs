@@ -39,6 +39,7 @@ pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
     kind_only_fields(cx, decl);
 
     let ports = ports(cx, span, &owner, &spec.ports);
+    super::secrets::environment(cx, span, &owner, &spec.environment);
     let mut volumes = Vec::new();
     for (name, target) in &spec.volumes {
         if let Err(e) = crate::evaluate::api::check_name("volume", name) {
@@ -124,6 +125,7 @@ pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
         cpus: spec.cpus.clone().map(Scalar::into_string).and_then(|c| cpus(cx, span, &owner, c)),
         user: spec.user.clone(),
         labels: strings(&spec.labels),
+        secrets: super::secrets::secrets(cx, span, &owner, &spec.secrets),
         restart,
         accepts,
         datasource,
@@ -218,6 +220,7 @@ pub fn relative_path(path: &str) -> Result<(), String> {
 pub fn app(cx: &mut Cx, decl: &AppDecl, sole_collector: Option<&str>) -> Option<App> {
     let spec = &decl.spec;
     let owner = format!("app `{}`", decl.name);
+    super::secrets::environment(cx, &decl.span, &owner, &decl.spec.environment);
     let image = image(cx, &decl.span, &owner, &spec.image, spec.allow_latest.unwrap_or(false));
     let ports = ports(cx, &decl.span, &owner, &spec.ports);
     let collector = match (&spec.collector, sole_collector) {

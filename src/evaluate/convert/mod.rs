@@ -8,6 +8,7 @@ mod collector;
 mod common;
 mod grafana;
 mod prometheus;
+mod secrets;
 
 use std::collections::BTreeMap;
 
