@@ -82,7 +82,8 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-/// Remove the stack's containers and network. Data volumes stay unless `--volumes`.
+/// Remove the stack's containers and network. Data volumes and secrets stay unless
+/// `--volumes` and `--secrets`.
 #[derive(Debug, clap::Args)]
 pub struct DownArgs {
     /// Stack name, or its script
@@ -90,6 +91,9 @@ pub struct DownArgs {
     /// Remove the named data volumes too
     #[arg(long)]
     pub volumes: bool,
+    /// Remove the stack's secrets folder too (secret files, certificates and its local CA)
+    #[arg(long)]
+    pub secrets: bool,
 }
 
 fn tokio() -> Result<tokio::runtime::Runtime, Error> {
@@ -256,6 +260,12 @@ pub fn down(cli: &Cli, args: &DownArgs, out: &Output) -> Result<u8, Error> {
         let rt = docker().await?;
         let _lock = lock(&store, &stack, false, out)?;
         let n = apply::down(&rt, &store, &stack, args.volumes, report.as_mut()).await.map_err(switch_error)?;
+        let secrets = store.secrets(&stack);
+        if args.secrets && secrets.remove_all().map_err(super::store_error)? {
+            report.note(&format!("removed the secrets folder {}", secrets.root().display()));
+        } else if secrets.root().exists() {
+            report.note(&format!("secrets kept in {} (`--secrets` removes them)", secrets.root().display()));
+        }
         report.note(&format!("`{stack}` is down ({n} containers removed{})", if args.volumes { ", with its volumes" } else { "; volumes kept" }));
         Ok(exit::OK)
     })

@@ -111,6 +111,8 @@ pub enum Op {
     Datasource { spec: DatasourceSpec, span: Span },
     Dashboard { spec: Box<DashboardSpec>, span: Span },
     File { path: String, content: Tree, span: Span },
+    /// `svc.label(key, value)`: a container label, e.g. a proxy's routing rule.
+    Label { key: String, value: String, span: Span },
 }
 
 /// A script's handle on a declared service: `let loki = loki::server();`.

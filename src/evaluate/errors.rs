@@ -13,7 +13,8 @@ use crate::diagnostic::{Diagnostic, Sources, Span, suggest};
 const KNOWN_FUNCTIONS: &[&str] = &[
     "stack", "network", "service", "app", "merge", "take", "type_of", "address", "url", "set",
     "receiver", "processor", "exporter", "connector", "extension", "pipeline", "send", "scrape",
-    "alert", "record", "alerts_to", "route", "datasource", "dashboard", "file", "print", "debug",
+    "alert", "record", "alerts_to", "route", "datasource", "dashboard", "file", "label", "print", "debug",
+    "secret_env", "secret_file", "tls_certificate", "has_endpoint",
 ];
 
 fn span(source: &str, pos: Position) -> Span {

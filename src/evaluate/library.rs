@@ -19,6 +19,7 @@ library!(
     "alertmanager.rhai",
     "jaeger.rhai",
     "grafana.rhai",
+    "traefik.rhai",
 );
 
 /// The text of a built-in module by file name (`loki.rhai`).

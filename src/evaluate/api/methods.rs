@@ -188,6 +188,30 @@ pub fn register(engine: &mut Engine, api: &Api) {
         }
     });
 
+    // Lets a library choose among endpoints without an error for the ones a service lacks.
+    let a = api.clone();
+    engine.register_fn("has_endpoint", move |s: &mut ServiceRef, endpoint: &str| {
+        a.builder.borrow().services.get(s.index).is_some_and(|d| d.spec.endpoints.contains_key(endpoint))
+    });
+
+    // Labels can be added after a service is declared, so a proxy declared later can route
+    // to it (`lib/traefik.rhai`).
+    let a = api.clone();
+    engine.register_fn("label", move |ctx: NativeCallContext, s: &mut ServiceRef, key: &str, value: Dynamic| {
+        let place = a.place(&ctx);
+        let text = if value.is_string() || value.is_int() || value.is_bool() || value.is_float() {
+            value.to_string()
+        } else {
+            a.report(a.diagnostic(&place, format!("label `{key}` of `{}` must be a string, number or boolean", s.name)));
+            return;
+        };
+        if key.is_empty() || key.starts_with("obsbuild.") {
+            a.report(a.diagnostic(&place, format!("label `{key}` cannot be set: empty, or in obsbuild's own `obsbuild.` namespace")));
+            return;
+        }
+        push(&a, s, Op::Label { key: key.to_owned(), value: text, span: place.span });
+    });
+
     let a = api.clone();
     engine.register_fn("file", move |ctx: NativeCallContext, s: &mut ServiceRef, path: &str, content: Dynamic| {
         let place = a.place(&ctx);

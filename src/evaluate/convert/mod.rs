@@ -124,6 +124,9 @@ fn wire(cx: &mut Cx, services: &mut [Service], index: usize, op: &Op) {
         Op::DatasourceOf { service, overrides, span } => grafana::datasource_of(services, index, *service, overrides.as_ref(), span),
         Op::Datasource { spec, span } => grafana::datasource(cx, services, index, spec, span),
         Op::Dashboard { spec, span } => grafana::dashboard(cx, services, index, spec, span),
+        Op::Label { key, value, .. } => {
+            services[index].labels.insert(key.clone(), value.clone());
+        }
         _ => {}
     }
 }
