@@ -4,8 +4,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::spec::{
-    AlertSpec, AppSpec, DashboardSpec, DatasourceSpec, NetworkSpec, PipelineSpec, RouteSpec,
-    ScrapeSpec, ServiceSpec,
+    AlertSpec, AlertTestSpec, AppSpec, DashboardSpec, DatasourceSpec, NetworkSpec, PipelineSpec,
+    RouteSpec, ScrapeSpec, ServiceSpec,
 };
 use crate::diagnostic::{Diagnostic, Span};
 use crate::model::{Kind, Signal, Tree};
@@ -96,13 +96,15 @@ pub enum Op {
     /// `collector.receiver(id, settings)` and the like.
     Component { section: Section, id: String, settings: Tree, span: Span },
     Pipeline { id: String, spec: PipelineSpec, span: Span },
-    /// `collector.send(signal, backend)`.
-    Send { signal: Signal, backend: usize, span: Span },
+    /// `collector.send(signal, backend)`, or one of the backend's other ways with `via`.
+    Send { signal: Signal, backend: usize, via: Option<String>, span: Span },
     Scrape { job: String, targets: Vec<String>, spec: ScrapeSpec, span: Span },
     /// `prometheus.scrape(service)`: its `metrics` endpoint.
     ScrapeService { service: usize, span: Span },
     Alert { name: String, spec: AlertSpec, span: Span },
     Record { name: String, expr: String, group: Option<String>, span: Span },
+    /// `prometheus.alert_test(#{ ... })`.
+    AlertTest { spec: Box<AlertTestSpec>, span: Span },
     AlertsTo { alertmanager: usize, span: Span },
     /// `alertmanager.receiver(name, settings)`.
     AmReceiver { name: String, settings: Tree, span: Span },

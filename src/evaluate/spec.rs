@@ -150,6 +150,19 @@ pub struct IngestSpec {
     #[serde(default)]
     pub settings: Option<Tree>,
     pub scrape_port: Option<u16>,
+    /// A Prometheus receiver this way needs (`remote_write_receiver`).
+    pub enables: Option<String>,
+    /// Other ways, by name, for `send(signal, backend, #{ via: name })`.
+    #[serde(default)]
+    pub via: BTreeMap<String, IngestSpec>,
+}
+
+/// `collector.send(signal, backend, #{ ... })`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendSpec {
+    /// One of the backend's other ways for the signal, instead of its default.
+    pub via: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -233,6 +246,42 @@ pub struct AlertSpec {
     pub labels: BTreeMap<String, Scalar>,
     #[serde(default)]
     pub annotations: BTreeMap<String, Scalar>,
+}
+
+/// `prometheus.alert_test(#{ ... })`: one test group of `promtool test rules`, in its own
+/// field names so its documentation applies.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertTestSpec {
+    pub name: Option<String>,
+    pub interval: Option<String>,
+    pub input_series: Vec<InputSeriesSpec>,
+    pub alert_rule_test: Vec<AlertRuleTestSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSeriesSpec {
+    pub series: String,
+    pub values: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRuleTestSpec {
+    pub eval_time: String,
+    pub alertname: String,
+    #[serde(default)]
+    pub exp_alerts: Vec<ExpAlertSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpAlertSpec {
+    #[serde(default)]
+    pub exp_labels: BTreeMap<String, Scalar>,
+    #[serde(default)]
+    pub exp_annotations: BTreeMap<String, Scalar>,
 }
 
 /// A rule written in Prometheus' own format inside `rules: [...]`.

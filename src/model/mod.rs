@@ -15,11 +15,13 @@ pub use collector::{Collector, Entry, Pipeline, Signal};
 pub use grafana::{Dashboard, Datasource, Grafana, Panel, PanelKind, PanelLink, Query};
 pub use image::{Image, ImageProblem, Version};
 pub use net::{Network, Port, Protocol, Subnet};
-pub use prometheus::{Alertmanager, Prometheus, Route, Rule, RuleGroup, ScrapeJob};
+pub use prometheus::{
+    AlertCase, Alertmanager, ExpectedAlert, Prometheus, Route, Rule, RuleGroup, RuleTest, ScrapeJob,
+};
 pub use secret::{SECRETS_MOUNT, Secret, looks_secret};
 pub use service::{
-    App, Component, Container, File, FileFormat, Healthcheck, Ingest, Kind, Probe, Service,
-    Volume,
+    App, Component, Container, File, FileFormat, Healthcheck, Ingest, Kind, Probe, PushReceiver,
+    Service, Volume,
 };
 
 use std::collections::BTreeMap;

@@ -21,6 +21,34 @@ pub struct Prometheus {
     pub otlp_receiver: bool,
     /// Accept remote-write pushes to `/api/v1/write`.
     pub remote_write_receiver: bool,
+    /// Unit tests of the alerting rules, run by `promtool test rules`.
+    pub rule_tests: Vec<RuleTest>,
+}
+
+/// One `promtool test rules` test group: input series, and which alerts fire when.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleTest {
+    pub name: Option<String>,
+    /// Step of the input series' values.
+    pub interval: Option<String>,
+    /// Series selector → values in promtool's expanding notation (`0+10x5`, `1x3 _ 4`).
+    pub input_series: Vec<(String, String)>,
+    pub cases: Vec<AlertCase>,
+    pub span: Span,
+}
+
+/// At `eval_time`, alert `alertname` fires exactly the `expected` alerts (none: it is quiet).
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertCase {
+    pub eval_time: String,
+    pub alertname: String,
+    pub expected: Vec<ExpectedAlert>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ExpectedAlert {
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

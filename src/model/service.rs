@@ -192,6 +192,38 @@ pub struct Ingest {
     /// Pull instead of push: the collector serves metrics on this port and the service
     /// scrapes it (Prometheus' classic model).
     pub scrape_port: Option<u16>,
+    /// The receiver this way needs on the receiving service; `send` turns it on, so a
+    /// service listens only for what is actually sent to it.
+    pub enables: Option<PushReceiver>,
+    /// Other ways the service takes the same signal, by name (`remote_write`), chosen with
+    /// `send(signal, backend, #{ via: name })`. Empty inside a way.
+    pub via: BTreeMap<String, Ingest>,
+}
+
+/// A receiver of a Prometheus that is off unless something pushes to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushReceiver {
+    /// `/api/v1/otlp`
+    Otlp,
+    /// `/api/v1/write`
+    RemoteWrite,
+}
+
+impl PushReceiver {
+    pub const ALL: [PushReceiver; 2] = [PushReceiver::Otlp, PushReceiver::RemoteWrite];
+
+    /// The service field that turns it on by hand.
+    pub fn name(self) -> &'static str {
+        match self {
+            PushReceiver::Otlp => "otlp_receiver",
+            PushReceiver::RemoteWrite => "remote_write_receiver",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PushReceiver> {
+        PushReceiver::ALL.into_iter().find(|r| r.name() == text)
+    }
 }
 
 /// An instrumented application: not part of the observability stack, but wired to it.

@@ -108,5 +108,7 @@ mod tests {
         assert_eq!(dialect(Section::Exporters, "otlp_grpc/jaeger", new), "otlp_grpc/jaeger");
         assert_eq!(dialect(Section::Receivers, "otlp", old), "otlp");
         assert_eq!(dialect(Section::Receivers, "file_log/docker", Some(Version::new(0, 148, 0))), "filelog/docker");
+        let v = Some(Version::new(0, 153, 0));
+        assert_eq!(dialect(Section::Exporters, "prometheus_remote_write/prometheus", v), "prometheusremotewrite/prometheus");
     }
 }

@@ -30,6 +30,12 @@ pub fn rules_file(service: &Service) -> String {
     format!("{CONFIG_DIR}/{}.rules.yml", service.name)
 }
 
+/// Unit tests of Prometheus' rules, next to them: `promtool test rules` reads the rule file
+/// relative to it, and inside the container it runs against the pinned version.
+pub fn rule_tests_file(service: &Service) -> String {
+    format!("{CONFIG_DIR}/{}.rules.test.yml", service.name)
+}
+
 /// The folder of a service whose config is a tree of files (Grafana, plain containers).
 pub fn service_dir(service: &Service) -> String {
     format!("{CONFIG_DIR}/{}", service.name)

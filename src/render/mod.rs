@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 pub use alertmanager::DEFAULT_RECEIVER;
 pub use doc::Doc;
-pub use layout::{CONFIG_MOUNT, config_file};
+pub use layout::{CONFIG_MOUNT, config_file, rule_tests_file};
 
 /// The Prometheus versions where rendering changes, for checks that depend on them.
 pub mod prometheus_dialect {
@@ -85,6 +85,9 @@ pub fn render(stack: &Stack) -> Build {
                 build.add(config_file(service), yaml(stack, &prometheus::config(stack, service, p)));
                 if !p.rule_groups.is_empty() {
                     build.add(layout::rules_file(service), yaml(stack, &prometheus::rules(p)));
+                    if !p.rule_tests.is_empty() {
+                        build.add(layout::rule_tests_file(service), yaml(stack, &prometheus::rule_tests(service, p)));
+                    }
                 }
             }
             Component::Alertmanager(a) => {

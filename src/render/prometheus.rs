@@ -5,7 +5,7 @@
 
 use super::Doc;
 use super::layout::{config_file, in_container, rules_file};
-use crate::model::{Prometheus, Rule, Service, Stack, Version};
+use crate::model::{Prometheus, Rule, RuleTest, Service, Stack, Version};
 
 /// The newest version this renderer knows; an image without a version tag gets its dialect.
 pub const NEWEST: Version = Version::new(3, 14, 0);
@@ -120,4 +120,40 @@ fn rule(r: &Rule) -> Doc {
         d.set("annotations", Doc::Map(r.annotations.iter().map(|(k, v)| (k.clone(), Doc::Str(v.clone()))).collect()));
     }
     d
+}
+
+/// `promtool test rules` input for the rule file, evaluated as often as the server does.
+pub fn rule_tests(service: &Service, p: &Prometheus) -> Doc {
+    let rules = rules_file(service);
+    let relative = rules.rsplit('/').next().unwrap_or(&rules);
+    let every = p.settings.get("global").and_then(|g| g.get("evaluation_interval")).and_then(|v| v.as_str());
+    Doc::map()
+        .with("rule_files", Doc::strs([relative.to_owned()]))
+        .with_opt("evaluation_interval", every)
+        .with("tests", Doc::Seq(p.rule_tests.iter().map(rule_test).collect()))
+}
+
+fn rule_test(t: &RuleTest) -> Doc {
+    let series = t.input_series.iter().map(|(series, values)| Doc::map().with("series", series.as_str()).with("values", values.as_str()));
+    let cases = t.cases.iter().map(|c| {
+        let expected = c.expected.iter().map(|e| {
+            let strings = |m: &std::collections::BTreeMap<String, String>| {
+                Doc::Map(m.iter().map(|(k, v)| (k.clone(), Doc::Str(v.clone()))).collect())
+            };
+            let mut d = Doc::map().with("exp_labels", strings(&e.labels));
+            if !e.annotations.is_empty() {
+                d.set("exp_annotations", strings(&e.annotations));
+            }
+            d
+        });
+        Doc::map()
+            .with("eval_time", c.eval_time.as_str())
+            .with("alertname", c.alertname.as_str())
+            .with("exp_alerts", Doc::Seq(expected.collect()))
+    });
+    Doc::map()
+        .with_opt("name", t.name.as_ref())
+        .with_opt("interval", t.interval.as_ref())
+        .with("input_series", Doc::Seq(series.collect()))
+        .with("alert_rule_test", Doc::Seq(cases.collect()))
 }

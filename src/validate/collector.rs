@@ -33,6 +33,7 @@ pub fn check(check: &mut Check) {
             components(check, s, c, version);
             pipelines(check, s, c);
             exporters(check, s, c);
+            storage(check, s, c);
             listeners(check, s, c);
         }
     }
@@ -153,6 +154,27 @@ fn exporters(check: &mut Check, s: &Service, c: &Collector) {
             if ["otlp_grpc", "otlp"].contains(&kind) && !scheme && !insecure {
                 let d = check.error(&e.span, endpoint, format!("{owner} connects to `{endpoint}` with TLS (the default without `http://`)"));
                 *d = d.clone().help("inside the stack, set `tls: #{ insecure: true }` (or write `http://` in front)");
+            }
+        }
+    }
+}
+
+/// `storage` (a receiver's offsets, an exporter's `sending_queue`) names a storage
+/// extension; the collector refuses to start when it is not declared.
+fn storage(check: &mut Check, s: &Service, c: &Collector) {
+    let declared: Vec<&str> = c.extensions.keys().map(String::as_str).collect();
+    for (section, entries) in [("receiver", &c.receivers), ("exporter", &c.exporters)] {
+        for (id, e) in entries {
+            let named = [e.settings.get("storage"), e.settings.get("sending_queue").and_then(|q| q.get("storage"))];
+            for ext in named.into_iter().flatten().filter_map(Tree::as_str) {
+                if declared.contains(&ext) {
+                    continue;
+                }
+                let d = check.error(&e.span, ext, format!("{section} `{id}` of `{}` keeps its state in extension `{ext}`, which is not declared", s.name));
+                *d = match suggest(ext, declared.iter().copied()) {
+                    Some(b) => d.clone().label(format!("did you mean `{b}`?")),
+                    None => d.clone().help(format!("declare it: `extension(\"{ext}\", #{{ directory: \"/var/lib/otelcol/file_storage\" }})` with a volume there")),
+                };
             }
         }
     }

@@ -14,6 +14,7 @@ pub fn check(check: &mut Check) {
             Component::Prometheus(p) => {
                 jobs(check, s, p);
                 rules(check, s, p);
+                tests(check, s, p);
                 dialect(check, s, p);
             }
             Component::Alertmanager(a) => routes(check, s, a),
@@ -95,6 +96,34 @@ fn rules(check: &mut Check, s: &Service, p: &Prometheus) {
                     Some(b) => d.clone().label(format!("did you mean `{b}`?")),
                     None => d.clone().help(format!("add it: `alertmanager.receiver(\"{receiver}\", #{{ ... }})`")),
                 };
+            }
+        }
+    }
+}
+
+/// Alert tests must name alerts that exist: promtool passes a test expecting a misspelt
+/// alert to stay quiet, which proves nothing.
+fn tests(check: &mut Check, s: &Service, p: &Prometheus) {
+    let alerts: Vec<&str> = p.rule_groups.iter().flat_map(|g| g.rules.iter().filter_map(|r| r.alert.as_deref())).collect();
+    for t in &p.rule_tests {
+        for d in t.interval.iter().chain(t.cases.iter().map(|c| &c.eval_time)) {
+            if !crate::model::is_duration(d) {
+                check.error(&t.span, d, format!("`{d}` in an alert test of `{}` is not a duration such as `5m`", s.name));
+            }
+        }
+        for c in &t.cases {
+            if !alerts.contains(&c.alertname.as_str()) {
+                let d = check.error(&t.span, &c.alertname, format!("an alert test of `{}` checks alert `{}`, which `{}` does not have", s.name, c.alertname, s.name));
+                *d = match suggest(&c.alertname, alerts.iter().copied()) {
+                    Some(b) => d.clone().label(format!("did you mean `{b}`?")),
+                    None if alerts.is_empty() => d.clone().help(format!("declare it: `{}.alert(\"{}\", #{{ expr: ... }})`", s.name, c.alertname)),
+                    None => d.clone().help(format!("its alerts: `{}`", alerts.join("`, `"))),
+                };
+            }
+            for label in c.expected.iter().flat_map(|e| e.labels.keys().chain(e.annotations.keys())) {
+                if !label_name(label) {
+                    check.error(&t.span, label, format!("`{label}` in an alert test of `{}` is not a label name", s.name));
+                }
             }
         }
     }

@@ -109,7 +109,7 @@ fn export_refuses_a_folder_it_did_not_make_and_removes_what_it_wrote_before() {
     // The same folder now gets another stack: files only the first one had are removed.
     assert!(obsbuild(tmp.path(), &["export", "stacks/scaibu.rhai", "--out", fresh.to_str().unwrap()]).status.success());
     assert!(!fresh.join("apps/docker-compose.yml").exists());
-    assert!(!fresh.join("configs/grafana/provisioning/dashboards").exists());
+    assert!(!fresh.join("configs/grafana/provisioning/dashboards/json/task-manager-overview.json").exists());
     assert!(fresh.join("configs/alertmanager.yml").is_file());
     let check = obsbuild(tmp.path(), &["export", "stacks/scaibu.rhai", "--out", fresh.to_str().unwrap(), "--check"]);
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));

@@ -48,6 +48,10 @@ fn validate_stack(relative: &str) {
                     let rules = tmp.path().join(format!("configs/{}.rules.yml", service.name));
                     common::run_ok(Command::new("promtool").arg("check").arg("rules").arg(rules), &format!("{relative}: promtool check rules"));
                 }
+                if !p.rule_tests.is_empty() {
+                    let tests = tmp.path().join(obsbuild::render::rule_tests_file(service));
+                    common::run_ok(Command::new("promtool").args(["test", "rules"]).arg(tests), &format!("{relative}: promtool test rules"));
+                }
                 if obsbuild::render::prometheus_dialect::version(service) < Version::new(3, 0, 0) {
                     promtool_check(tmp.path(), &config, &format!("{relative}: promtool check config"));
                 } else {
@@ -103,4 +107,25 @@ fn prometheus_retention_follows_the_version() {
     assert!(!text.contains("retention"), "2.x must not get the 3.8 block:\n{text}");
     let compose = String::from_utf8(old.files["docker-compose.yml"].clone()).unwrap();
     assert!(compose.contains("--storage.tsdb.retention.time=200h"), "{compose}");
+}
+
+/// The alert tests can fail: with a rule loosened (`>` to `>=`, `for: 1m` to `30s`), the
+/// same tests report the alerts that fire too early.
+#[test]
+fn alert_tests_catch_a_changed_rule() {
+    let built = common::build("stacks/scaibu.rhai");
+    assert!(built.build.files.contains_key("configs/prometheus.rules.test.yml"), "scaibu has alert tests");
+    let tmp = tempfile::tempdir().unwrap();
+    common::write_files(&built.build.files, tmp.path());
+    let rules = tmp.path().join("configs/prometheus.rules.yml");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    let loosened = text.replace("test_gauge > 5", "test_gauge >= 5").replace("for: 1m", "for: 30s");
+    assert_ne!(text, loosened);
+    std::fs::write(&rules, loosened).unwrap();
+    let out = Command::new("promtool").args(["test", "rules"]).arg(tmp.path().join("configs/prometheus.rules.test.yml")).output().unwrap();
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "loosened rules passed their tests:\n{report}");
+    for alert in ["alertname: TestAlert", "alertname: ServiceDown"] {
+        assert!(report.contains(alert), "no failure for {alert}:\n{report}");
+    }
 }

@@ -6,7 +6,8 @@ use super::{Api, list};
 use crate::evaluate::builder::{Op, Section, ServiceRef};
 use crate::evaluate::position::Place;
 use crate::evaluate::spec::{
-    AlertSpec, DashboardSpec, DatasourceSpec, OneOrMany, PipelineSpec, RouteSpec, ScrapeSpec,
+    AlertSpec, AlertTestSpec, DashboardSpec, DatasourceSpec, OneOrMany, PipelineSpec, RouteSpec,
+    ScrapeSpec, SendSpec,
 };
 use crate::evaluate::value;
 use crate::model::{Kind, Signal};
@@ -77,29 +78,11 @@ pub fn register(engine: &mut Engine, api: &Api) {
 
     let a = api.clone();
     engine.register_fn("send", move |ctx: NativeCallContext, s: &mut ServiceRef, signal: &str, backend: ServiceRef| {
-        let place = a.place(&ctx);
-        if !require(&a, &place, s, "send", &[Kind::Collector]) {
-            return;
-        }
-        let Some(sig) = Signal::parse(signal) else {
-            let names = Signal::ALL.map(Signal::name);
-            let d = a.diagnostic(&place, format!("unknown signal `{signal}`")).suggesting(signal, names);
-            return a.report(d.help("signals are `traces`, `metrics` and `logs`"));
-        };
-        let accepted: Vec<String> = {
-            let b = a.builder.borrow();
-            b.services[backend.index].spec.accepts.keys().cloned().collect()
-        };
-        if !accepted.iter().any(|k| k == signal) {
-            let what = if accepted.is_empty() {
-                "accepts no telemetry".to_owned()
-            } else {
-                format!("accepts {}", list(&accepted))
-            };
-            let d = a.diagnostic(&place, format!("`{}` does not accept {signal}; it {what}", backend.name));
-            return a.report(d.help("declare what a service takes in with `accepts: #{ logs: #{ exporter: ..., settings: ... } }`"));
-        }
-        push(&a, s, Op::Send { signal: sig, backend: backend.index, span: place.span });
+        send(&a, &ctx, s, signal, &backend, None);
+    });
+    let a = api.clone();
+    engine.register_fn("send", move |ctx: NativeCallContext, s: &mut ServiceRef, signal: &str, backend: ServiceRef, opts: Map| {
+        send(&a, &ctx, s, signal, &backend, Some(opts));
     });
 
     let a = api.clone();
@@ -134,6 +117,16 @@ pub fn register(engine: &mut Engine, api: &Api) {
         let place = a.place(&ctx);
         if require(&a, &place, s, "record", &[Kind::Prometheus]) {
             push(&a, s, Op::Record { name: name.to_owned(), expr: expr.to_owned(), group: None, span: place.span });
+        }
+    });
+    let a = api.clone();
+    engine.register_fn("alert_test", move |ctx: NativeCallContext, s: &mut ServiceRef, spec: Map| {
+        let place = a.place(&ctx);
+        if !require(&a, &place, s, "alert_test", &[Kind::Prometheus]) {
+            return;
+        }
+        if let Some(spec) = a.spec::<AlertTestSpec>(&place, "alert test", &Dynamic::from_map(spec)) {
+            push(&a, s, Op::AlertTest { spec: Box::new(spec), span: place.span });
         }
     });
     let a = api.clone();
@@ -223,6 +216,54 @@ pub fn register(engine: &mut Engine, api: &Api) {
             Err(e) => a.report(a.diagnostic(&place, e)),
         }
     });
+}
+
+/// `collector.send(signal, backend)`, or `send(signal, backend, #{ via: "remote_write" })` for
+/// one of the backend's other ways of taking the signal.
+fn send(a: &Api, ctx: &NativeCallContext, s: &ServiceRef, signal: &str, backend: &ServiceRef, opts: Option<Map>) {
+    let place = a.place(ctx);
+    if !require(a, &place, s, "send", &[Kind::Collector]) {
+        return;
+    }
+    let Some(sig) = Signal::parse(signal) else {
+        let names = Signal::ALL.map(Signal::name);
+        let d = a.diagnostic(&place, format!("unknown signal `{signal}`")).suggesting(signal, names);
+        return a.report(d.help("signals are `traces`, `metrics` and `logs`"));
+    };
+    let via = match opts {
+        Some(m) => match a.spec::<SendSpec>(&place, "send options", &Dynamic::from_map(m)) {
+            Some(spec) => spec.via,
+            None => return,
+        },
+        None => None,
+    };
+    let (accepted, ways): (Vec<String>, Option<Vec<String>>) = {
+        let b = a.builder.borrow();
+        let accepts = &b.services[backend.index].spec.accepts;
+        (accepts.keys().cloned().collect(), accepts.get(signal).map(|i| i.via.keys().cloned().collect()))
+    };
+    let Some(ways) = ways else {
+        let what = if accepted.is_empty() {
+            "accepts no telemetry".to_owned()
+        } else {
+            format!("accepts {}", list(&accepted))
+        };
+        let d = a.diagnostic(&place, format!("`{}` does not accept {signal}; it {what}", backend.name));
+        return a.report(d.help("declare what a service takes in with `accepts: #{ logs: #{ exporter: ..., settings: ... } }`"));
+    };
+    if let Some(v) = &via
+        && !ways.contains(v)
+    {
+        let mut d = a.diagnostic(&place, format!("`{}` has no way called `{v}` to take {signal}", backend.name));
+        d.span = Some(a.find(&place.span, v));
+        let d = match crate::diagnostic::suggest(v, ways.iter().map(String::as_str)) {
+            Some(best) => d.label(format!("did you mean `{best}`?")),
+            None if ways.is_empty() => d.help(format!("it has one way; leave `via` out, or declare others in `accepts.{signal}.via`")),
+            None => d.help(format!("its ways: {}", list(&ways))),
+        };
+        return a.report(d);
+    }
+    push(a, s, Op::Send { signal: sig, backend: backend.index, via, span: place.span });
 }
 
 /// `grafana.datasource(service)` or `grafana.datasource(service, #{ overrides })`.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::{Cx, common};
 use crate::diagnostic::Span;
 use crate::evaluate::builder::{Op, Section, ServiceDecl};
-use crate::model::{Collector, Component, Entry, Pipeline, ScrapeJob, Service, Signal, Tree};
+use crate::model::{Collector, Component, Entry, Ingest, Pipeline, PushReceiver, ScrapeJob, Service, Signal, Tree};
 
 const TOP_LEVEL: [&str; 6] = ["receivers", "processors", "exporters", "connectors", "extensions", "service"];
 const SERVICE_KEYS: [&str; 3] = ["pipelines", "telemetry", "extensions"];
@@ -127,22 +127,41 @@ pub fn processor_chain(processors: &BTreeMap<String, Entry>) -> Vec<String> {
 
 /// `collector.send(signal, backend)`: an exporter for the backend, added to the signal's
 /// pipeline (made if missing); for pull backends, a scrape job on the backend instead of a push.
+/// `via` picks one of the backend's other ways of taking the signal.
 pub fn send(
     cx: &mut Cx,
     services: &mut [Service],
     index: usize,
     signal: Signal,
     backend: usize,
+    via: Option<&str>,
     span: &Span,
 ) {
     let backend_name = services[backend].name.clone();
     let collector_name = services[index].name.clone();
-    let Some(ingest) = services[backend].accepts.get(&signal).cloned() else { return };
-    let id = if ingest.exporter == backend_name {
-        ingest.exporter.clone()
-    } else {
-        format!("{}/{backend_name}", ingest.exporter)
+    let Some(accepts) = services[backend].accepts.get(&signal) else { return };
+    let Some(ingest) = via.map_or(Some(accepts), |v| accepts.via.get(v)).cloned() else { return };
+    let id_of = |i: &Ingest| {
+        if i.exporter == backend_name { i.exporter.clone() } else { format!("{}/{backend_name}", i.exporter) }
     };
+    let id = id_of(&ingest);
+    let others: Vec<String> = std::iter::once(accepts).chain(accepts.via.values()).map(id_of).filter(|o| *o != id).collect();
+    if let Component::Collector(c) = &services[index].component
+        && let Some((other, first)) = others.iter().find_map(|o| c.exporters.get(o).map(|e| (o, e.span.clone())))
+        && c.pipelines.iter().any(|(pid, p)| Pipeline::signal(pid) == Some(signal) && p.exporters.contains(other))
+    {
+        let d = cx.error(span, format!("`{collector_name}` already sends {signal} to `{backend_name}` (exporter `{other}`); a second way would store everything twice", signal = signal.name()));
+        *d = d.clone().related(&first, "sent here first").help("send each signal to a backend one way; pick it with `via`");
+        return;
+    }
+    if let Some(receiver) = ingest.enables
+        && let Component::Prometheus(p) = &mut services[backend].component
+    {
+        match receiver {
+            PushReceiver::Otlp => p.otlp_receiver = true,
+            PushReceiver::RemoteWrite => p.remote_write_receiver = true,
+        }
+    }
     let mut settings = ingest.settings.clone();
     if let Some(port) = ingest.scrape_port
         && settings.get("endpoint").is_none() {

@@ -6,10 +6,10 @@ use std::net::Ipv4Addr;
 use super::{Cx, image};
 use crate::diagnostic::Span;
 use crate::evaluate::builder::{AppDecl, Op, ServiceDecl};
-use crate::evaluate::spec::{DatasourceSpec, Scalar};
+use crate::evaluate::spec::{DatasourceSpec, IngestSpec, Scalar};
 use crate::model::{
     self, App, Component, Container, Datasource, File, FileFormat, Healthcheck, Ingest, Kind, Port,
-    Probe, Service, Signal, Tree, Volume,
+    Probe, PushReceiver, Service, Signal, Tree, Volume,
 };
 
 const RESTART: [&str; 4] = ["no", "always", "on-failure", "unless-stopped"];
@@ -89,11 +89,9 @@ pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
     for (signal, ingest) in &spec.accepts {
         match Signal::parse(signal) {
             Some(s) => {
-                accepts.insert(s, Ingest {
-                    exporter: ingest.exporter.clone(),
-                    settings: ingest.settings.clone().unwrap_or_else(empty),
-                    scrape_port: ingest.scrape_port,
-                });
+                if let Some(i) = self::ingest(cx, span, decl, &owner, ingest, true) {
+                    accepts.insert(s, i);
+                }
             }
             None => {
                 let at = cx.find(span, signal);
@@ -131,6 +129,43 @@ pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
         datasource,
         component: Component::Container(Container::default()),
     }
+}
+
+/// One way a service takes a signal; `top` allows other ways under `via`.
+fn ingest(cx: &mut Cx, span: &Span, decl: &ServiceDecl, owner: &str, spec: &IngestSpec, top: bool) -> Option<Ingest> {
+    let enables = match spec.enables.as_deref() {
+        None => None,
+        Some(text) => {
+            let at = cx.find(span, text);
+            let Some(receiver) = PushReceiver::parse(text) else {
+                let d = cx.error(&at, format!("`enables` in `accepts` of {owner} names `{text}`, which is no receiver obsbuild turns on"));
+                *d = d.clone().suggesting(text, PushReceiver::ALL.map(PushReceiver::name));
+                return None;
+            };
+            if decl.kind != Kind::Prometheus {
+                let d = cx.error(&at, format!("`enables: \"{text}\"` in `accepts` of {owner}: only a Prometheus has that receiver"));
+                *d = d.clone().help("leave `enables` out: the service takes what is sent to it as it is");
+                return None;
+            }
+            Some(receiver)
+        }
+    };
+    if !top && !spec.via.is_empty() {
+        let at = cx.find(span, "via");
+        cx.error(&at, format!("a way under `via` in `accepts` of {owner} cannot have ways of its own"));
+        return None;
+    }
+    let mut via = BTreeMap::new();
+    for (name, way) in &spec.via {
+        via.insert(name.clone(), ingest(cx, span, decl, owner, way, false)?);
+    }
+    Some(Ingest {
+        exporter: spec.exporter.clone(),
+        settings: spec.settings.clone().unwrap_or_else(empty),
+        scrape_port: spec.scrape_port,
+        enables,
+        via,
+    })
 }
 
 /// Fields that mean something for one kind only.

@@ -111,7 +111,7 @@ pub fn convert(builder: Builder, default_name: &str, sources: &Sources) -> Resul
 
 fn wire(cx: &mut Cx, services: &mut [Service], index: usize, op: &Op) {
     match op {
-        Op::Send { signal, backend, span } => collector::send(cx, services, index, *signal, *backend, span),
+        Op::Send { signal, backend, via, span } => collector::send(cx, services, index, *signal, *backend, via.as_deref(), span),
         Op::ScrapeService { service, span } => prometheus::scrape_service(cx, services, index, *service, span),
         Op::AlertsTo { alertmanager, span } => {
             let target = services[*alertmanager].name.clone();

@@ -7,7 +7,10 @@ use crate::diagnostic::Span;
 use crate::evaluate::builder::{Op, ServiceDecl};
 use crate::evaluate::spec::{RawRuleSpec, RuleGroupSpec};
 use crate::evaluate::value;
-use crate::model::{Alertmanager, Component, Entry, Prometheus, Route, Rule, RuleGroup, ScrapeJob, Service, Tree};
+use crate::model::{
+    AlertCase, Alertmanager, Component, Entry, ExpectedAlert, Prometheus, Route, Rule, RuleGroup, RuleTest, ScrapeJob,
+    Service, Tree,
+};
 
 const DEFAULT_ALERT_GROUP: &str = "alerts";
 const DEFAULT_RECORD_GROUP: &str = "records";
@@ -114,6 +117,25 @@ pub fn prometheus(cx: &mut Cx, decl: &ServiceDecl) -> Prometheus {
                     span: span.clone(),
                 });
             }
+            Op::AlertTest { spec, span } => p.rule_tests.push(RuleTest {
+                name: spec.name.clone(),
+                interval: spec.interval.clone(),
+                input_series: spec.input_series.iter().map(|i| (i.series.clone(), i.values.clone())).collect(),
+                cases: spec
+                    .alert_rule_test
+                    .iter()
+                    .map(|t| AlertCase {
+                        eval_time: t.eval_time.clone(),
+                        alertname: t.alertname.clone(),
+                        expected: t
+                            .exp_alerts
+                            .iter()
+                            .map(|e| ExpectedAlert { labels: common::strings(&e.exp_labels), annotations: common::strings(&e.exp_annotations) })
+                            .collect(),
+                    })
+                    .collect(),
+                span: span.clone(),
+            }),
             _ => {}
         }
     }
