@@ -83,6 +83,9 @@ pub struct StatusArgs {
 }
 
 /// Remove the stack's containers and network. Data volumes stay unless `--volumes`.
+///
+/// Then takes the stack's host names out of the hosts files `obsbuild hosts --apply`
+/// wrote them into (for /etc/hosts this needs root, like writing them did).
 #[derive(Debug, clap::Args)]
 pub struct DownArgs {
     /// Stack name, or its script
