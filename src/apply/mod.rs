@@ -7,6 +7,7 @@
 
 mod execute;
 mod health;
+pub mod hosts;
 mod preflight;
 mod reload;
 pub mod report;
@@ -397,8 +398,9 @@ async fn remove_switch_containers<R: Runtime>(
     Ok(())
 }
 
-/// Removes the stack's containers and network (and named volumes with `volumes`).
-/// Containers without the stack's label are never touched.
+/// Removes the stack's containers and network (and named volumes with `volumes`), then
+/// its block from the hosts files `obsbuild hosts --apply` wrote it into. Containers
+/// without the stack's label are never touched.
 pub async fn down<R: Runtime>(rt: &R, store: &Store, stack: &str, volumes: bool, report: &mut dyn Report) -> Result<usize, SwitchError> {
     let containers = rt.containers(stack).await?;
     for c in &containers {
@@ -432,6 +434,16 @@ pub async fn down<R: Runtime>(rt: &R, store: &Store, stack: &str, volumes: bool,
     profile.deactivate()?;
     profile.remove_live()?;
     store.clear_journal(stack)?;
+    // Last: the host names point at containers that are gone now.
+    let removed = hosts::remove(store, stack).map_err(|e| {
+        let fix = if e.needs_root() { "run `down` again with `sudo`" } else { "run `down` again once that is fixed" };
+        SwitchError::Other(format!("the containers of `{stack}` are removed, but not its host names: {e}; {fix}"))
+    })?;
+    for (file, change) in removed {
+        if change == hosts::HostsChange::Removed {
+            report.note(&format!("removed the host names of `{stack}` from {}", file.display()));
+        }
+    }
     Ok(containers.len())
 }
 

@@ -7,6 +7,7 @@ mod diff;
 mod export;
 mod gc;
 mod history;
+mod hosts;
 mod output;
 mod stack_arg;
 mod switch;
@@ -63,6 +64,7 @@ pub enum Command {
     Generations(switch::GenerationsArgs),
     Status(switch::StatusArgs),
     Down(switch::DownArgs),
+    Hosts(hosts::Args),
 }
 
 /// A failure to report: script diagnostics with their sources, or one message.
@@ -94,6 +96,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Generations(args) => switch::generations(&cli, args, &out),
         Command::Status(args) => switch::status(&cli, args, &out),
         Command::Down(args) => switch::down(&cli, args, &out),
+        Command::Hosts(args) => hosts::run(&cli, args, &out),
     };
     match result {
         Ok(code) => exit::code(code),

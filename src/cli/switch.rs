@@ -84,6 +84,9 @@ pub struct StatusArgs {
 
 /// Remove the stack's containers and network. Data volumes and secrets stay unless
 /// `--volumes` and `--secrets`.
+///
+/// Then takes the stack's host names out of the hosts files `obsbuild hosts --apply`
+/// wrote them into (for /etc/hosts this needs root, like writing them did).
 #[derive(Debug, clap::Args)]
 pub struct DownArgs {
     /// Stack name, or its script

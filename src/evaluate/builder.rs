@@ -18,6 +18,8 @@ pub struct Builder {
     pub network: Option<(String, NetworkSpec, Span)>,
     pub services: Vec<ServiceDecl>,
     pub apps: Vec<AppDecl>,
+    /// `hosts_entry(address, name)` calls, in call order; checked by `validate`.
+    pub hosts: Vec<HostDecl>,
     /// Problems found while the script ran; evaluation goes on so all of them are reported.
     pub diagnostics: Vec<Diagnostic>,
     /// `print` and `debug` output, shown on stderr after evaluation.
@@ -46,6 +48,14 @@ pub struct AppDecl {
     pub name: String,
     pub span: Span,
     pub spec: AppSpec,
+}
+
+#[derive(Debug)]
+pub struct HostDecl {
+    pub name: String,
+    pub address: String,
+    pub span: Span,
+    pub via: Option<Span>,
 }
 
 /// The sections of a collector configuration that hold named components.

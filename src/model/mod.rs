@@ -5,6 +5,7 @@
 
 mod collector;
 mod grafana;
+mod hosts;
 mod image;
 mod net;
 mod prometheus;
@@ -13,6 +14,7 @@ mod service;
 
 pub use collector::{Collector, Entry, Pipeline, Signal};
 pub use grafana::{Dashboard, Datasource, Grafana, Panel, PanelKind, PanelLink, Query};
+pub use hosts::{HostEntry, Hosts, host_name_problem};
 pub use image::{Image, ImageProblem, Version};
 pub use net::{Network, Port, Protocol, Subnet};
 pub use prometheus::{
@@ -40,12 +42,19 @@ pub struct Stack {
     pub network: Network,
     pub services: BTreeMap<String, Service>,
     pub apps: BTreeMap<String, App>,
+    /// `hosts_entry(address, name)` declarations, for the machine's hosts file.
+    pub hosts: Hosts,
 }
 
 impl Stack {
     /// Services of one kind, in name order.
     pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Service> {
         self.services.values().filter(move |s| s.kind() == kind)
+    }
+
+    /// The hosts file entries: name → address (call after validation).
+    pub fn host_addresses(&self) -> BTreeMap<String, std::net::IpAddr> {
+        hosts::addresses(&self.hosts)
     }
 
     /// The collector apps send to when they do not name one: the only collector.

@@ -1,6 +1,7 @@
 //! The container each service should be, and how a config change reaches it.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -165,6 +166,10 @@ pub struct Activation {
     /// Docker names of the stack's named volumes.
     pub volumes: Vec<String>,
     pub services: Vec<Desired>,
+    /// Host names for the machine's hosts file (`obsbuild hosts`). Absent when there are
+    /// none, so builds without entries are unchanged and older builds still load.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hosts: BTreeMap<String, IpAddr>,
 }
 
 /// The activation document of a stack; `build` must hold its rendered `configs/`.
@@ -184,6 +189,7 @@ pub fn activation(stack: &Stack, build: &Build) -> Activation {
         subnet: stack.network.subnet.map(|s| s.to_string()),
         volumes,
         services: stack.services.values().map(|s| one(stack, s, &configs)).collect(),
+        hosts: stack.host_addresses(),
     }
 }
 

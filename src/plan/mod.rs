@@ -2,6 +2,7 @@
 //! and what the runtime reports, to a [`Plan`] printed before anything is touched.
 
 mod desired;
+pub mod hosts;
 mod steps;
 
 pub use desired::{

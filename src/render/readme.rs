@@ -26,6 +26,7 @@ pub fn readme(stack: &Stack, build: &Build) -> String {
     flows(&mut out, stack);
     grafana(&mut out, stack);
     alerts(&mut out, stack);
+    hosts(&mut out, stack);
 
     let _ = writeln!(out, "## Files\n");
     for path in build.files.keys() {
@@ -171,6 +172,22 @@ fn alerts(out: &mut String, stack: &Stack) {
     let _ = writeln!(out, "## Alerts\n");
     for l in lines {
         let _ = writeln!(out, "- {l}");
+    }
+    let _ = writeln!(out);
+}
+
+fn hosts(out: &mut String, stack: &Stack) {
+    let hosts = stack.host_addresses();
+    if hosts.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## Host names\n");
+    let _ = writeln!(out, "For this machine's hosts file: `obsbuild hosts {0} --apply` writes them to `/etc/hosts`,", stack.name);
+    let _ = writeln!(out, "`obsbuild down {0}` removes them.\n", stack.name);
+    let _ = writeln!(out, "| Name | Address |");
+    let _ = writeln!(out, "|---|---|");
+    for (name, ip) in &hosts {
+        let _ = writeln!(out, "| `{name}` | `{ip}` |");
     }
     let _ = writeln!(out);
 }

@@ -46,6 +46,13 @@ pub enum StoreError {
     InvalidRoot { path: PathBuf, content: String },
     /// Turning data into JSON failed (not expected to happen for the store's own types).
     Serialize { path: PathBuf, source: serde_json::Error },
+    /// Reading or writing a hosts file (`/etc/hosts`) failed; `doing` is `read`, `write`
+    /// or `resolve`.
+    HostsFile { path: PathBuf, doing: &'static str, source: io::Error },
+    /// The record of the hosts files a stack's block is in could not be read.
+    ReadRecord { path: PathBuf, source: io::Error },
+    /// That record is not valid JSON of the expected shape.
+    ParseRecord { path: PathBuf, source: serde_json::Error },
     /// A store path's content does not match its manifest.
     Corrupt { path: PathBuf, detail: String },
     /// A store path, root or name asked for does not exist.
@@ -147,6 +154,29 @@ impl fmt::Display for StoreError {
             Serialize { path, .. } => {
                 write!(f, "cannot encode the data for `{}` as JSON", path.display())
             }
+            HostsFile { path, doing, source } => write!(
+                f,
+                "cannot {doing} the hosts file `{}`{}",
+                path.display(),
+                // The caller says how to get around it (`sudo`, `--file`).
+                match source.kind() {
+                    io::ErrorKind::PermissionDenied => "; changing it needs root",
+                    io::ErrorKind::ReadOnlyFilesystem => "; it is on a read-only file system",
+                    io::ErrorKind::NotFound => "; its folder does not exist",
+                    _ => "",
+                }
+            ),
+            ReadRecord { path, source } => write!(
+                f,
+                "cannot read `{}`, the list of hosts files holding the stack's block{}",
+                path.display(),
+                hint(source)
+            ),
+            ParseRecord { path, .. } => write!(
+                f,
+                "`{}`, the list of hosts files holding the stack's block, is damaged; fix or remove it (and remove the block from those files by hand)",
+                path.display()
+            ),
             Corrupt { path, detail } => write!(
                 f,
                 "store path `{}` is damaged: {detail}; run `obsbuild verify`",
@@ -178,10 +208,13 @@ impl std::error::Error for StoreError {
             | Lock { source, .. }
             | ReadManifest { source, .. }
             | ReadHistory { source, .. }
-            | ReadRoot { source, .. } => Some(source),
+            | ReadRoot { source, .. }
+            | HostsFile { source, .. }
+            | ReadRecord { source, .. } => Some(source),
             ParseManifest { source, .. }
             | ParseHistory { source, .. }
-            | Serialize { source, .. } => Some(source),
+            | Serialize { source, .. }
+            | ParseRecord { source, .. } => Some(source),
             NotADirectory { .. }
             | InvalidRoot { .. }
             | Corrupt { .. }

@@ -11,13 +11,15 @@
 //!
 //! A store path appears complete or not at all: it is written under a `.tmp-` name, synced
 //! bottom-up and renamed into place. Deletion renames to `.trash-` first. Modules: `hash`
-//! (names and manifest), `write` (add), `verify`, `history`, `gc`, `lock`, `fsutil`.
+//! (names and manifest), `write` (add), `verify`, `history`, `gc`, `lock`, `fsutil`;
+//! `profile` and `journal` for switches, `hosts` for the machine's hosts file.
 
 mod error;
 mod fsutil;
 mod gc;
 mod hash;
 mod history;
+mod hosts;
 mod journal;
 mod lock;
 mod profile;
@@ -38,6 +40,7 @@ pub use error::StoreError;
 pub use gc::GcReport;
 pub use hash::{FORMAT_VERSION, FileEntry, MANIFEST, Manifest};
 pub use history::{GitInfo, Record, RecordMeta};
+pub use hosts::{HostsLock, read_hosts_file, write_hosts_file};
 pub use journal::{Entry, Journal};
 pub use profile::{Generation, Profile, SwitchLock};
 pub use secrets::Secrets;

@@ -7,6 +7,7 @@ mod collector;
 mod components;
 mod grafana;
 mod hosts;
+mod hosts_file;
 mod network;
 mod prometheus;
 
@@ -48,5 +49,6 @@ pub fn validate(stack: &Stack, sources: &Sources) -> Result<(), Diagnostics> {
     prometheus::check(&mut check);
     grafana::check(&mut check);
     components::check(&mut check);
+    hosts_file::check(&mut check);
     if check.found.is_empty() { Ok(()) } else { Err(Diagnostics(check.found).sorted()) }
 }

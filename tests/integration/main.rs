@@ -8,6 +8,7 @@ mod common;
 mod docker_adapter;
 mod errors;
 mod hostile;
+mod hosts;
 mod reproducible;
 mod killed_builds;
 mod snapshots;

@@ -1,9 +1,9 @@
-//! `stack`, `network`, `service`, `app` and the small helpers library modules use.
+//! `stack`, `network`, `service`, `app`, `hosts_entry` and the small helpers library modules use.
 
 use rhai::{Dynamic, Engine, Map, NativeCallContext};
 
 use super::Api;
-use crate::evaluate::builder::{AppDecl, ServiceDecl, ServiceRef};
+use crate::evaluate::builder::{AppDecl, HostDecl, ServiceDecl, ServiceRef};
 use crate::evaluate::position::Place;
 use crate::evaluate::spec::{AppSpec, NetworkSpec, ServiceSpec};
 use crate::evaluate::value;
@@ -90,6 +90,29 @@ pub fn register(engine: &mut Engine, api: &Api) {
             return;
         }
         b.apps.push(AppDecl { name: name.to_owned(), span: place.span, spec });
+    });
+
+    // `hosts_entry(address, name)`: kept as written and checked by `validate`, so that a
+    // name given two addresses is reported with both lines.
+    let a = api.clone();
+    engine.register_fn("hosts_entry", move |ctx: NativeCallContext, address: &str, name: &str| {
+        let place = a.place(&ctx);
+        let decl = HostDecl { name: name.to_owned(), address: address.to_owned(), span: place.span, via: place.via };
+        a.builder.borrow_mut().hosts.push(decl);
+    });
+    // Anything but two strings (a library passing `()` for a missing option, say).
+    let a = api.clone();
+    engine.register_fn("hosts_entry", move |ctx: NativeCallContext, address: Dynamic, name: Dynamic| {
+        let place = a.place(&ctx);
+        let kind = |v: &Dynamic| match crate::evaluate::value::friendly_type(v.type_name()) {
+            "()" => "`()`".to_owned(),
+            t if t.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {t}"),
+            t => format!("a {t}"),
+        };
+        let d = a
+            .diagnostic(&place, format!("`hosts_entry` takes two strings, not {} and {}", kind(&address), kind(&name)))
+            .help("write it like `hosts_entry(\"127.0.1.1\", \"grafana.local\")`: the address first, then the name");
+        a.report(d);
     });
 
     engine.register_fn("merge", |base: Map, over: Map| -> Map {

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use super::builder::{Builder, Op};
 use crate::diagnostic::{Diagnostic, Sources, Span};
-use crate::model::{Component, Image, Kind, Network, Service, Stack, Subnet};
+use crate::model::{Component, HostEntry, Image, Kind, Network, Service, Stack, Subnet};
 
 /// Collects diagnostics while converting; `sources` lets a message point at the exact text.
 pub struct Cx<'a> {
@@ -102,8 +102,15 @@ pub fn convert(builder: Builder, default_name: &str, sources: &Sources) -> Resul
         }
     }
 
+    // Kept as declared; `validate` checks addresses, names and conflicts.
+    let mut hosts = crate::model::Hosts::new();
+    for h in builder.hosts {
+        let entry = HostEntry { address: h.address, span: h.span, via: h.via };
+        hosts.entry(h.name).or_default().push(entry);
+    }
+
     if cx.diagnostics.is_empty() {
-        Ok(Stack { name, span, network, services: by_name, apps })
+        Ok(Stack { name, span, network, services: by_name, apps, hosts })
     } else {
         Err(cx.diagnostics)
     }

@@ -1,0 +1,271 @@
+//! Hosts files (`/etc/hosts`) that `obsbuild hosts --apply` writes a stack's block into,
+//! and the stack's record of which files those are, so that `down` takes the block out.
+//!
+//! ```text
+//! <state>/hosts.lock                  flock around each read-edit-write of a hosts file
+//! <state>/profiles/<stack>/hosts.json the files holding the stack's block
+//! ```
+
+use std::fs::{self, File, OpenOptions, Permissions};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{Result, StoreError};
+use super::fsutil;
+use super::{Profile, Store};
+
+/// Held while a hosts file is read, edited and written; dropped, it releases the lock.
+pub struct HostsLock {
+    _file: File,
+}
+
+impl Store {
+    /// Two stacks changing the same hosts file at once would each write back the file
+    /// without the other's block; this lock orders them. (It cannot order other tools
+    /// writing the file, nor obsbuild with another state folder.)
+    pub fn lock_hosts(&self) -> Result<HostsLock> {
+        fsutil::ensure_dir(self.state_dir())?;
+        let path = self.state_dir().join("hosts.lock");
+        let lock_err = |source| StoreError::Lock {
+            path: path.clone(),
+            source,
+        };
+        // `sudo obsbuild hosts --apply` leaves a lock file only root may write; `flock`
+        // works on a file opened for reading too.
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .or_else(|e| File::open(&path).map_err(|_| e))
+            .map_err(lock_err)?;
+        file.lock().map_err(lock_err)?;
+        Ok(HostsLock { _file: file })
+    }
+}
+
+/// A hosts file's text; `None` when it does not exist.
+pub fn read_hosts_file(path: &Path) -> Result<Option<String>> {
+    match fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| StoreError::HostsFile {
+                path: path.to_path_buf(),
+                doing: "read",
+                source: io::Error::new(io::ErrorKind::InvalidData, "it is not UTF-8 text"),
+            }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(StoreError::HostsFile {
+            path: path.to_path_buf(),
+            doing: "read",
+            source,
+        }),
+    }
+}
+
+/// Replaces a hosts file with `text`: a temporary file in the same folder with the old
+/// file's mode and owner, fsynced, renamed over it, the folder fsynced. Readers see the
+/// old or the new file, never half of one.
+pub fn write_hosts_file(path: &Path, text: &str) -> Result<()> {
+    let err = |doing, source| StoreError::HostsFile {
+        path: path.to_path_buf(),
+        doing,
+        source,
+    };
+    // Through a symlink to the file it names: a rename over the link would replace the
+    // link with a plain file.
+    let target = match fs::canonicalize(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_path_buf(),
+        Err(e) => return Err(err("resolve", e)),
+    };
+    let old = match fs::metadata(&target) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(err("read", e)),
+    };
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "hosts".to_owned());
+    let tmp = dir.join(fsutil::unique_name(".", &format!("{name}.obsbuild")));
+    let written = write_new(&tmp, text, old.as_ref());
+    let renamed = written.and_then(|()| fs::rename(&tmp, &target));
+    match renamed {
+        Ok(()) => fsutil::sync_dir(dir),
+        // Docker bind-mounts `/etc/hosts` into containers, and a mount point cannot be
+        // renamed over (EBUSY). The only way to change it is in place; a crash between
+        // the truncate and the write can then leave it short, which is why this is the
+        // fallback and not the way.
+        Err(e) if e.kind() == io::ErrorKind::ResourceBusy && old.is_some() => {
+            let _ = fs::remove_file(&tmp);
+            write_in_place(&target, text).map_err(|e| err("write", e))
+        }
+        Err(e) => {
+            // Best effort: the error that matters is `e`.
+            let _ = fs::remove_file(&tmp);
+            Err(err("write", e))
+        }
+    }
+}
+
+/// A new file with `text`, the mode and owner of `like` (or 0644), fsynced.
+fn write_new(path: &Path, text: &str, like: Option<&fs::Metadata>) -> io::Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    if let Some(m) = like {
+        let mine = file.metadata()?;
+        if (mine.uid(), mine.gid()) != (m.uid(), m.gid()) {
+            // Only root may give a file away; anyone else writes a file they could
+            // replace anyway, and it becomes theirs.
+            let _ = std::os::unix::fs::fchown(&file, Some(m.uid()), Some(m.gid()));
+        }
+    }
+    let mode = like
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o644);
+    file.set_permissions(Permissions::from_mode(mode))?;
+    file.sync_all()
+}
+
+fn write_in_place(path: &Path, text: &str) -> io::Result<()> {
+    let mut file = OpenOptions::new().write(true).truncate(true).open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct HostsRecord {
+    files: Vec<PathBuf>,
+}
+
+impl Profile<'_> {
+    fn hosts_record(&self) -> PathBuf {
+        self.dir().join("hosts.json")
+    }
+
+    /// The hosts files holding this stack's block (absolute paths), in the order written.
+    pub fn hosts_files(&self) -> Result<Vec<PathBuf>> {
+        let path = self.hosts_record();
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(StoreError::ReadRecord { path, source }),
+        };
+        let record: HostsRecord = serde_json::from_slice(&bytes)
+            .map_err(|source| StoreError::ParseRecord { path, source })?;
+        Ok(record.files)
+    }
+
+    /// Records that `file` holds this stack's block (`holds`) or no longer does.
+    pub fn record_hosts_file(&self, file: &Path, holds: bool) -> Result<()> {
+        let mut files = self.hosts_files()?;
+        let known = files.iter().any(|f| f == file);
+        if known == holds {
+            return Ok(());
+        }
+        if holds {
+            files.push(file.to_path_buf());
+        } else {
+            files.retain(|f| f != file);
+        }
+        if files.is_empty() {
+            let path = self.hosts_record();
+            return match fs::remove_file(&path) {
+                Ok(()) => fsutil::sync_dir(self.dir()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(source) => Err(StoreError::Remove { path, source }),
+            };
+        }
+        let path = self.hosts_record();
+        let mut json = serde_json::to_vec_pretty(&HostsRecord { files }).map_err(|source| {
+            StoreError::Serialize {
+                path: path.clone(),
+                source,
+            }
+        })?;
+        json.push(b'\n');
+        fsutil::write_atomic(self.dir(), "hosts.json", &json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_keep_the_mode_and_follow_symlinks() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("hosts");
+        assert_eq!(read_hosts_file(&file).unwrap(), None);
+        write_hosts_file(&file, "a\n").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&file), 0o644, "a new file is 0644");
+        fs::set_permissions(&file, Permissions::from_mode(0o640)).unwrap();
+        write_hosts_file(&file, "b\n").unwrap();
+        assert_eq!(
+            (
+                read_hosts_file(&file).unwrap().unwrap().as_str(),
+                mode(&file)
+            ),
+            ("b\n", 0o640)
+        );
+
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        write_hosts_file(&link, "c\n").unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), "c\n");
+        // No temporary is left beside it.
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn permission_errors_say_what_to_do() {
+        let e = StoreError::HostsFile {
+            path: "/etc/hosts".into(),
+            doing: "write",
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("`/etc/hosts`") && text.contains("needs root"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_profile_records_which_files_hold_the_block() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let profile = store.profile("s");
+        let (a, b) = (Path::new("/x/hosts"), Path::new("/y/hosts"));
+        profile.record_hosts_file(a, true).unwrap();
+        profile.record_hosts_file(b, true).unwrap();
+        profile.record_hosts_file(a, true).unwrap();
+        assert_eq!(
+            profile.hosts_files().unwrap(),
+            vec![a.to_path_buf(), b.to_path_buf()]
+        );
+        profile.record_hosts_file(a, false).unwrap();
+        profile.record_hosts_file(b, false).unwrap();
+        assert!(profile.hosts_files().unwrap().is_empty());
+        assert!(!profile.dir().join("hosts.json").exists());
+    }
+}
