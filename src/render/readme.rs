@@ -27,6 +27,7 @@ pub fn readme(stack: &Stack, build: &Build) -> String {
     grafana(&mut out, stack);
     alerts(&mut out, stack);
     hosts(&mut out, stack);
+    secrets(&mut out, stack);
 
     let _ = writeln!(out, "## Files\n");
     for path in build.files.keys() {
@@ -188,6 +189,30 @@ fn hosts(out: &mut String, stack: &Stack) {
     let _ = writeln!(out, "|---|---|");
     for (name, ip) in &hosts {
         let _ = writeln!(out, "| `{name}` | `{ip}` |");
+    }
+    let _ = writeln!(out);
+}
+
+/// Where each secret comes from; values are never in a build.
+fn secrets(out: &mut String, stack: &Stack) {
+    let rows: Vec<(&str, &str, &crate::model::Secret)> = stack
+        .services
+        .values()
+        .flat_map(|s| s.secrets.iter().map(move |(name, secret)| (s.name.as_str(), name.as_str(), secret)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## Secrets
+");
+    let _ = writeln!(out, "Never part of this build. `obsbuild switch` reads or issues each value and writes it");
+    let _ = writeln!(out, "under the state dir's `secrets/{}/` (0600 files), mounted at `/run/secrets/<file>`.", stack.name);
+    let _ = writeln!(out, "With the exported compose file, put the files under `./secrets/<service>/` yourself.\n");
+    let _ = writeln!(out, "| Service | Files | Value from |");
+    let _ = writeln!(out, "|---|---|---|");
+    for (service, name, secret) in rows {
+        let files: Vec<String> = secret.files(name).iter().map(|f| format!("`{f}`")).collect();
+        let _ = writeln!(out, "| `{service}` | {} | {} |", files.join(", "), secret.describe());
     }
     let _ = writeln!(out);
 }
