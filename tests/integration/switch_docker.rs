@@ -17,12 +17,12 @@ const PROMETHEUS: &str = "obsbuild-test/prometheus:2.42.0";
 const ALERTMANAGER: &str = "obsbuild-test/alertmanager:0.25.0";
 
 /// One Docker test at a time: the machine has two cores and health gates have deadlines.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
+pub(super) fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn images() {
+pub(super) fn images() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
         common::run_ok(Command::new("bash").arg(common::root().join("tests/images.sh")), "tests/images.sh");
@@ -189,7 +189,7 @@ impl Drop for Deployment {
 }
 
 /// A minimal HTTP GET on 127.0.0.1, returning the status and body.
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
+pub(super) fn get(port: u16, path: &str) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
