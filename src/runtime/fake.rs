@@ -391,8 +391,8 @@ impl Runtime for Fake {
 
     async fn request(&self, container: &ContainerInfo, port: u16, req: &HttpRequest, _timeout: Duration) -> Result<HttpResponse> {
         let (method, path) = (req.method.as_str(), req.path.as_str());
-        if req.basic_auth.is_some() {
-            self.with(|s| s.log.push(format!("auth {} {method} {path}", container.name)));
+        if let Some((user, password)) = &req.basic_auth {
+            self.with(|s| s.log.push(format!("auth {user}:{password} {} {method} {path}", container.name)));
         }
         self.call("http", &format!("{} {method} {path}", container.name))?;
         let current = self.with(|s| s.containers.get(&container.id).map(|(i, _)| i.clone()));

@@ -267,7 +267,7 @@ async fn an_unreachable_daemon_changes_nothing() {
 }
 
 /// A collector and a Grafana whose config files change between switches.
-fn hub_script(memory: u32, dashboard_title: &str) -> String {
+fn hub_script(memory: u32, dashboard_title: &str, password_file: &str) -> String {
     format!(
         r#"import "otel-collector" as otel;
 import "loki" as loki;
@@ -277,7 +277,7 @@ network("fake-net");
 let logs = loki::server(#{{ ports: [] }});
 let hub = otel::collector(#{{ memory_limit_mib: {memory}, ports: [] }});
 hub.send("logs", logs);
-let ui = grafana::server(#{{ ports: [], datasources: [logs], environment: #{{ GF_SECURITY_ADMIN_PASSWORD: "s3cret" }} }});
+let ui = grafana::server(#{{ ports: [], datasources: [logs], admin_password: secret_file("{password_file}") }});
 ui.dashboard(#{{ uid: "d", title: "{dashboard_title}", panels: [#{{ title: "Logs", type: "logs", datasource: "loki", query: "{{service_name=~\".+\"}}" }}] }});
 "#
     )
@@ -289,7 +289,11 @@ impl World {
             self.fake.add_image(image);
         }
         let stack = self.project.join("stacks/fake.rhai");
-        std::fs::write(&stack, hub_script(memory, title)).unwrap();
+        let password = self.project.join("grafana-admin-password");
+        std::fs::write(&password, "s3cret\n").unwrap();
+        // Grafana's image runs as uid 472: its secret files are made that user's.
+        self.fake.set_image_user("grafana/grafana:13.2.0", "472");
+        std::fs::write(&stack, hub_script(memory, title, password.to_str().unwrap())).unwrap();
         let built = obsbuild::pipeline::build(&stack, &Default::default()).unwrap_or_else(|f| {
             panic!("{}", obsbuild::diagnostic::render_all(&f.diagnostics.0, &f.sources, obsbuild::diagnostic::Paint::Plain))
         });
@@ -313,7 +317,8 @@ async fn the_collector_reloads_by_sighup_after_validation_and_grafana_through_it
     assert!(validate < hup, "SIGHUP before validation: {log:?}");
     assert_eq!(w.fake.signals(), [("fake-otel-collector".to_owned(), "HUP".to_owned())]);
     for what in ["datasources", "dashboards"] {
-        assert!(log.contains(&format!("auth fake-grafana POST /api/admin/provisioning/{what}/reload")), "{log:?}");
+        // The password from the secret file, without its newline, as Grafana reads it.
+        assert!(log.contains(&format!("auth admin:s3cret fake-grafana POST /api/admin/provisioning/{what}/reload")), "{log:?}");
     }
 }
 
