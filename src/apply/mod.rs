@@ -8,6 +8,7 @@
 mod execute;
 mod health;
 pub mod hosts;
+mod network;
 mod preflight;
 mod reload;
 pub mod report;
@@ -23,7 +24,7 @@ pub use report::{Json, Report, Text};
 
 use crate::plan::{self, Action, Activation, Plan};
 use crate::render::Build;
-use crate::runtime::{NetworkSpec, Runtime, RuntimeError, label};
+use crate::runtime::{Runtime, RuntimeError, label};
 use crate::store::{Entry, GitInfo, Store, StoreError, StorePath};
 
 /// How a switch runs.
@@ -133,15 +134,6 @@ fn applied(a: &Activation, current: Option<&Build>) -> Option<BTreeMap<String, S
     current.map(|b| plan::config_hashes(a.services.iter().map(|d| d.service.as_str()), b))
 }
 
-async fn ensure_network<R: Runtime>(rt: &R, a: &Activation) -> Result<(), SwitchError> {
-    if rt.networks().await?.iter().any(|n| n.name == a.network) {
-        return Ok(());
-    }
-    let labels = BTreeMap::from([(label::STACK.to_owned(), a.stack.clone())]);
-    rt.create_network(&NetworkSpec { name: a.network.clone(), subnet: a.subnet.clone(), labels }).await?;
-    Ok(())
-}
-
 /// Makes the running stack match `target`. The caller holds the stack's switch lock and
 /// has run [`recover`].
 pub async fn activate<R: Runtime>(
@@ -200,6 +192,9 @@ async fn activate_with<R: Runtime>(
         return Ok(Outcome::DryRun);
     }
 
+    // Before the journal: a network is no step to undo, and one made for nothing is
+    // harmless (`down` removes it).
+    network::ensure(rt, &a, report).await?;
     let switch = switch_id();
     let journal = store.begin_journal(
         &stack,
@@ -211,7 +206,6 @@ async fn activate_with<R: Runtime>(
             to_path: target.path.name.clone(),
         },
     )?;
-    ensure_network(rt, &a).await?;
     // Leftovers of an interrupted switch are garbage, not part of any generation.
     for s in plan.steps.iter().filter(|s| s.action == Action::Remove && s.desired.is_none() && s.reason.starts_with("left over")) {
         if let Some(c) = &s.current {
@@ -398,9 +392,10 @@ async fn remove_switch_containers<R: Runtime>(
     Ok(())
 }
 
-/// Removes the stack's containers and network (and named volumes with `volumes`), then
-/// its block from the hosts files `obsbuild hosts --apply` wrote it into. Containers
-/// without the stack's label are never touched.
+/// Removes the stack's containers, its network when obsbuild created it and nothing else
+/// uses it, and named volumes with `volumes`, then its block from the hosts files
+/// `obsbuild hosts --apply` wrote it into. Containers without the stack's label are never
+/// touched.
 pub async fn down<R: Runtime>(rt: &R, store: &Store, stack: &str, volumes: bool, report: &mut dyn Report) -> Result<usize, SwitchError> {
     let containers = rt.containers(stack).await?;
     for c in &containers {
@@ -413,14 +408,7 @@ pub async fn down<R: Runtime>(rt: &R, store: &Store, stack: &str, volumes: bool,
         Some((_, b)) => plan::load(b, &store.profile(stack).live_dir()).ok(),
         None => None,
     };
-    let network = a.as_ref().map(|a| a.network.clone());
-    for n in rt.networks().await? {
-        let ours = n.labels.get(label::STACK).map(String::as_str) == Some(stack);
-        if ours || (network.as_deref() == Some(n.name.as_str()) && n.labels.contains_key(label::STACK)) {
-            rt.remove_network(&n.name).await?;
-            report.note(&format!("removed network {}", n.name));
-        }
-    }
+    network::remove(rt, stack, a.as_ref().map(|a| a.network.as_str()), report).await?;
     if volumes {
         for v in a.iter().flat_map(|a| a.volumes.iter()) {
             match rt.remove_volume(v).await {

@@ -1,5 +1,5 @@
 //! Checks before anything is touched: images present, host ports free, static addresses
-//! free or ours, and a subnet that clashes with no other network.
+//! free or ours, and a network this stack may use or create (`network.rs`).
 
 use std::net::{IpAddr, TcpListener, UdpSocket};
 
@@ -57,30 +57,19 @@ pub async fn check<R: Runtime>(
         }
     }
 
+    problems.extend(cpu_limits(rt, plan).await?);
     let networks = rt.networks().await.map_err(|e| e.to_string())?;
+    problems.extend(super::network::problems(a, &networks));
     let ours: std::collections::BTreeSet<&str> = running.iter().map(|c| c.id.as_str()).collect();
-    if let Some(subnet) = a.subnet.as_deref().and_then(|s| crate::model::Subnet::parse(s).ok()) {
-        for n in &networks {
-            for other in n.subnets.iter().filter_map(|s| crate::model::Subnet::parse(s).ok()) {
-                if n.name == a.network {
-                    if other != subnet {
-                        problems.push(format!(
-                            "network `{}` exists with subnet {other}, not {subnet}; run `obsbuild down` to let it be made again",
-                            a.network
-                        ));
-                    }
-                } else if other.overlaps(&subnet) {
-                    problems.push(format!("subnet {subnet} of `{}` overlaps {other} of network `{}`", a.network, n.name));
-                }
-            }
-        }
-    }
     if let Some(net) = networks.iter().find(|n| n.name == a.network) {
         for d in &a.services {
             let Some(ip) = d.spec.ip else { continue };
             for (id, held) in &net.containers {
-                if *held == Some(ip) && !ours.contains(id.as_str()) {
-                    problems.push(format!("static IP {ip} of `{}` is held by container {id}, which is not part of this stack", d.service));
+                if held.ip == Some(ip) && !ours.contains(id.as_str()) {
+                    problems.push(format!(
+                        "static IP {ip} of `{}` is held by the container `{}`, which is not part of this stack; give `{}` another address, or stop that container",
+                        d.service, held.name, d.service
+                    ));
                 }
             }
         }
@@ -89,6 +78,33 @@ pub async fn check<R: Runtime>(
         problems.push(format!("container `{}` is not labelled for this stack", c.name));
     }
     Ok(problems)
+}
+
+/// CPU limits the engine can give: a build cannot know the machine, and Docker would
+/// refuse the container half way through the switch.
+async fn cpu_limits<R: Runtime>(rt: &R, plan: &Plan) -> Result<Vec<String>, String> {
+    let limited: Vec<(&str, i64)> = plan
+        .changes()
+        .filter(|s| matches!(s.action, Action::Create | Action::Recreate))
+        .filter_map(|s| Some((s.service.as_str(), s.desired.as_ref()?.spec.nano_cpus?)))
+        .collect();
+    if limited.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(cpus) = rt.cpus().await.map_err(|e| e.to_string())? else {
+        return Ok(Vec::new());
+    };
+    Ok(limited
+        .into_iter()
+        .filter(|(_, nanos)| *nanos > i64::from(cpus) * 1_000_000_000)
+        .map(|(service, nanos)| {
+            format!(
+                "`cpus` of `{service}` is {}, but the Docker engine has {cpus} CPU{}; lower it in the stack script to {cpus} or less",
+                nanos as f64 / 1e9,
+                if cpus == 1 { "" } else { "s" }
+            )
+        })
+        .collect())
 }
 
 /// Images often run as an unprivileged user (Prometheus and Alertmanager as `nobody`):

@@ -82,8 +82,8 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-/// Remove the stack's containers and network. Data volumes and secrets stay unless
-/// `--volumes` and `--secrets`.
+/// Remove the stack's containers, and its network when obsbuild created it and nothing else
+/// uses it. Data volumes and secrets stay unless `--volumes` and `--secrets`.
 ///
 /// Then takes the stack's host names out of the hosts files `obsbuild hosts --apply`
 /// wrote them into (for /etc/hosts this needs root, like writing them did).

@@ -204,6 +204,8 @@ pub struct AppSpec {
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
     pub subnet: Option<String>,
+    /// Shared beyond the compose project (see `model::Network::external`).
+    pub external: Option<bool>,
 }
 
 /// `collector.pipeline(name, #{ ... })`.

@@ -107,6 +107,32 @@ pub fn merge(base: &mut Tree, over: &Tree) {
     }
 }
 
+/// `512m`, `2g`, `1048576` as bytes (binary units, as compose and the docker CLI read them).
+pub fn parse_memory(text: &str) -> Option<i64> {
+    let lower = text.to_ascii_lowercase();
+    let digits = lower.trim_end_matches(['b', 'k', 'm', 'g']);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = digits.parse().ok()?;
+    let unit = match &lower[digits.len()..] {
+        "" | "b" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(unit)
+}
+
+/// `0.5`, `2` CPUs as Docker's `NanoCpus`. Rounded, not truncated: `0.57 * 1e9` is
+/// 569999999.99..., and compose and the docker CLI both give 570000000.
+pub fn parse_cpus(text: &str) -> Option<i64> {
+    let cpus = text.parse::<f64>().ok().filter(|c| c.is_finite() && *c > 0.0)?;
+    let nanos = (cpus * 1e9).round();
+    (nanos <= i64::MAX as f64).then_some(nanos as i64)
+}
+
 /// `10s`, `1m30s`, `500ms`, `2h`: what compose and Prometheus read as a duration.
 pub fn is_duration(text: &str) -> bool {
     let mut rest = text;

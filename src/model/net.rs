@@ -9,6 +9,9 @@ use crate::diagnostic::Span;
 pub struct Network {
     pub name: String,
     pub subnet: Option<Subnet>,
+    /// Outlives the compose project: compose only joins it, `obsbuild switch` creates it
+    /// when missing, and `obsbuild down` removes it only when obsbuild created it.
+    pub external: bool,
     pub span: Option<Span>,
 }
 

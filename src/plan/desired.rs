@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Component, Kind, Probe, Service, Stack, Volume};
+pub use crate::model::{parse_cpus, parse_memory};
 use crate::render::compose;
 use crate::render::layout::CONFIG_MOUNT;
 use crate::render::Build;
@@ -108,21 +109,6 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     Some(total)
 }
 
-/// `512m`, `2g`, `1048576` as bytes.
-pub fn parse_memory(text: &str) -> Option<i64> {
-    let lower = text.to_ascii_lowercase();
-    let digits = lower.trim_end_matches(['b', 'k', 'm', 'g']);
-    let n: i64 = digits.parse().ok()?;
-    let unit = match &lower[digits.len()..] {
-        "" | "b" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        _ => return None,
-    };
-    n.checked_mul(unit)
-}
-
 /// The build paths a service reads: `configs/<name>.*` and `configs/<name>/...` (service
 /// names have no dots, so `prometheus` and `prometheus-2` never share a file). A change in
 /// one of them is a config change of that service.
@@ -163,6 +149,10 @@ pub struct Activation {
     pub stack: String,
     pub network: String,
     pub subnet: Option<String>,
+    /// The network is shared beyond the stack (`external: true`). Left out when false, so
+    /// builds of stacks without it keep their bytes and store hashes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub external: bool,
     /// Docker names of the stack's named volumes.
     pub volumes: Vec<String>,
     pub services: Vec<Desired>,
@@ -187,6 +177,7 @@ pub fn activation(stack: &Stack, build: &Build) -> Activation {
         stack: stack.name.clone(),
         network: stack.network.name.clone(),
         subnet: stack.network.subnet.map(|s| s.to_string()),
+        external: stack.network.external,
         volumes,
         services: stack.services.values().map(|s| one(stack, s, &configs)).collect(),
         hosts: stack.host_addresses(),
@@ -278,7 +269,7 @@ fn one(stack: &Stack, s: &Service, configs: &BTreeMap<String, String>) -> Desire
         ip: s.ip,
         healthcheck,
         memory_bytes: s.memory.as_deref().and_then(parse_memory),
-        nano_cpus: s.cpus.as_deref().and_then(|c| c.parse::<f64>().ok()).map(|c| (c * 1e9) as i64),
+        nano_cpus: s.cpus.as_deref().and_then(parse_cpus),
         restart: s.restart.clone(),
     };
     let spec_hash = spec_hash(&spec);
@@ -363,5 +354,11 @@ mod tests {
         assert_eq!(parse_memory("512m"), Some(512 << 20));
         assert_eq!(parse_memory("2g"), Some(2 << 30));
         assert_eq!(parse_memory("12q"), None);
+        assert_eq!(parse_memory("99999999999999g"), None);
+        assert_eq!(parse_cpus("0.57"), Some(570_000_000));
+        assert_eq!(parse_cpus("1.5"), Some(1_500_000_000));
+        assert_eq!(parse_cpus("2"), Some(2_000_000_000));
+        assert_eq!(parse_cpus("0"), None);
+        assert_eq!(parse_cpus("NaN"), None);
     }
 }

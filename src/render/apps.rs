@@ -10,7 +10,8 @@ pub fn compose(stack: &Stack) -> Doc {
     for app in stack.apps.values() {
         services.set(&app.name, app_doc(stack, app));
     }
-    // The stack's compose file creates the network; the apps only join it.
+    // The stack's compose file (or, for an external network, `obsbuild switch`) creates
+    // the network; the apps only join it.
     let network = Doc::map().with("name", &stack.network.name).with("external", true);
     Doc::map()
         .with("services", services)

@@ -10,12 +10,19 @@ pub fn compose(stack: &Stack) -> Doc {
     for service in stack.services.values() {
         services.set(&service.name, service_doc(stack, service));
     }
-    let mut network = Doc::map().with("name", &stack.network.name).with("driver", "bridge");
-    if let Some(subnet) = &stack.network.subnet {
-        network.set(
-            "ipam",
-            Doc::map().with("config", Doc::Seq(vec![Doc::map().with("subnet", subnet.to_string())])),
-        );
+    let mut network = Doc::map().with("name", &stack.network.name);
+    if stack.network.external {
+        // Compose refuses any other key (ipam, driver) beside `external`: the subnet is
+        // in the header comment and `obsbuild switch` gives it (see `header`).
+        network.set("external", true);
+    } else {
+        network.set("driver", "bridge");
+        if let Some(subnet) = &stack.network.subnet {
+            network.set(
+                "ipam",
+                Doc::map().with("config", Doc::Seq(vec![Doc::map().with("subnet", subnet.to_string())])),
+            );
+        }
     }
     let mut doc = Doc::map()
         .with("services", services)
@@ -53,6 +60,24 @@ fn secrets(stack: &Stack) -> Doc {
         }
     }
     doc
+}
+
+/// Comment lines for the top of the compose file: how an external network comes to be,
+/// since compose neither creates it nor can say its subnet.
+pub fn header(stack: &Stack) -> Vec<String> {
+    let network = &stack.network;
+    if !network.external {
+        return Vec::new();
+    }
+    let subnet = network.subnet.map(|s| format!(" with subnet {s}")).unwrap_or_default();
+    let flag = network.subnet.map(|s| format!(" --subnet {s}")).unwrap_or_default();
+    vec![
+        String::new(),
+        format!("The network `{}` is external: compose joins it but neither creates nor", network.name),
+        format!("removes it. `obsbuild switch` creates it{subnet} when it is missing;"),
+        "without obsbuild, create it once before `docker compose up`:".to_owned(),
+        format!("  docker network create --driver bridge{flag} {}", network.name),
+    ]
 }
 
 /// Named volumes get an explicit name, `<stack>-<volume>`: compose would otherwise prefix

@@ -66,7 +66,10 @@ fn yaml(stack: &Stack, doc: &Doc) -> String {
 /// Renders every file of a validated stack.
 pub fn render(stack: &Stack) -> Build {
     let mut build = Build { stack: stack.name.clone(), files: BTreeMap::new() };
-    build.add("docker-compose.yml".to_owned(), yaml(stack, &compose::compose(stack)));
+    let mut compose_header = header(stack);
+    compose_header.extend(compose::header(stack));
+    let lines: Vec<&str> = compose_header.iter().map(String::as_str).collect();
+    build.add("docker-compose.yml".to_owned(), crate::yaml::emit(&compose::compose(stack), &lines));
     if !stack.apps.is_empty() {
         build.add(layout::APPS_COMPOSE.to_owned(), yaml(stack, &apps::compose(stack)));
     }

@@ -15,12 +15,23 @@ pub fn readme(stack: &Stack, build: &Build) -> String {
     let _ = writeln!(out, "script and run `obsbuild build` (or `obsbuild export`) instead.\n");
 
     let _ = writeln!(out, "## Run it\n");
-    let _ = writeln!(out, "```sh\ndocker compose up -d          # the stack, from this folder");
+    let _ = writeln!(out, "```sh");
+    if stack.network.external {
+        let subnet = stack.network.subnet.map(|s| format!(" --subnet {s}")).unwrap_or_default();
+        let _ = writeln!(out, "docker network create --driver bridge{subnet} {}   # once: the network is external", stack.network.name);
+    }
+    let _ = writeln!(out, "docker compose up -d          # the stack, from this folder");
     if build.files.contains_key(APPS_COMPOSE) {
         let _ = writeln!(out, "docker compose -f {APPS_COMPOSE} up -d   # the instrumented apps, once the stack is up");
     }
     let _ = writeln!(out, "```\n");
     let _ = writeln!(out, "Ports are published on 127.0.0.1 unless the stack names another address.\n");
+    if stack.network.external {
+        let _ = writeln!(out, "The network `{}` is external: compose neither creates nor removes it.", stack.network.name);
+        let _ = writeln!(out, "`obsbuild switch` creates it when it is missing, labelled as made by obsbuild for");
+        let _ = writeln!(out, "`{}`; `obsbuild down` removes it only when it carries those labels and no other", stack.name);
+        let _ = writeln!(out, "container uses it.\n");
+    }
 
     services(&mut out, stack);
     flows(&mut out, stack);

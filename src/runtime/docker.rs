@@ -202,6 +202,11 @@ impl Runtime for Docker {
         self.api.kill_container(id, Some(options)).await.map_err(|e| fail("signal", id, e))
     }
 
+    async fn cpus(&self) -> Result<Option<u32>> {
+        let info = self.api.info().await.map_err(|e| fail("ask the CPU count of", "the engine", e))?;
+        Ok(info.ncpu.and_then(|n| u32::try_from(n).ok()))
+    }
+
     async fn image_present(&self, image: &str) -> Result<bool> {
         match self.api.inspect_image(image).await {
             Ok(_) => Ok(true),
@@ -268,6 +273,24 @@ impl Runtime for Docker {
 
     async fn remove_network(&self, name: &str) -> Result<()> {
         self.api.remove_network(name).await.map_err(|e| fail("remove the network", name, e))
+    }
+
+    async fn network_users(&self, name: &str) -> Result<Vec<String>> {
+        // The network's own answer lists only running containers; the `network` filter
+        // of the container list sees stopped ones too.
+        let filters = HashMap::from([("network", vec![name.to_owned()])]);
+        let options = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
+        let listed =
+            self.api.list_containers(Some(options)).await.map_err(|e| fail("list the containers on the network", name, e))?;
+        let mut names: Vec<String> = listed
+            .into_iter()
+            .map(|c| {
+                let first = c.names.and_then(|n| n.into_iter().next());
+                first.map(|n| n.trim_start_matches('/').to_owned()).or(c.id).unwrap_or_default()
+            })
+            .collect();
+        names.sort();
+        Ok(names)
     }
 
     async fn remove_volume(&self, name: &str) -> Result<()> {

@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::{
-    ContainerInfo, ContainerSpec, EngineInfo, Health, HttpRequest, HttpResponse, NetworkInfo, NetworkSpec, PublishedPort, Result,
-    Runtime, RuntimeError,
+    Attached, ContainerInfo, ContainerSpec, EngineInfo, Health, HttpRequest, HttpResponse, NetworkInfo, NetworkSpec, PublishedPort,
+    Result, Runtime, RuntimeError,
 };
 
 /// A failure to inject: the next call of `operation` whose target contains `target`.
@@ -50,6 +50,8 @@ struct State {
     calls_left: Option<usize>,
     /// Images whose containers never become healthy.
     unhealthy: BTreeSet<String>,
+    /// The engine's CPU count, when it says one.
+    cpus: Option<u32>,
     next_id: u64,
     next_port: u16,
     /// Containers created by a `Late` call, by id, with how many listings still miss them.
@@ -108,6 +110,11 @@ impl Fake {
         self.with(|s| s.unhealthy.insert(image.to_owned()));
     }
 
+    /// The engine has `n` CPUs.
+    pub fn set_cpus(&self, n: u32) {
+        self.with(|s| s.cpus = Some(n));
+    }
+
     pub fn inject(&self, failure: Failure) {
         self.with(|s| s.failures.push(failure));
     }
@@ -143,6 +150,29 @@ impl Fake {
             s.containers.insert(id.clone(), (info, spec));
             id
         })
+    }
+
+    /// A running container created outside obsbuild (no labels) on `network`, as a stack
+    /// sharing an external network, or someone's debugging shell, would have.
+    pub fn add_foreign_on(&self, name: &str, image: &str, network: &str) -> String {
+        let spec = ContainerSpec { name: name.to_owned(), image: image.to_owned(), network: network.to_owned(), ..Default::default() };
+        self.with(|s| {
+            s.next_id += 1;
+            let id = format!("foreign{:04}", s.next_id);
+            let info = info(&id, &spec, true, None, Vec::new());
+            s.containers.insert(id.clone(), (info, spec));
+            id
+        })
+    }
+
+    /// The spec a container was created from, by container name.
+    pub fn spec_of(&self, name: &str) -> Option<ContainerSpec> {
+        self.with(|s| s.containers.values().find(|(i, _)| i.name == name).map(|(_, spec)| spec.clone()))
+    }
+
+    /// Every network, as created.
+    pub fn network_specs(&self) -> Vec<NetworkSpec> {
+        self.with(|s| s.networks.values().cloned().collect())
     }
 
     /// All containers, by name.
@@ -323,6 +353,11 @@ impl Runtime for Fake {
         })
     }
 
+    async fn cpus(&self) -> Result<Option<u32>> {
+        self.call("cpus", "")?;
+        Ok(self.with(|s| s.cpus))
+    }
+
     async fn image_present(&self, image: &str) -> Result<bool> {
         self.call("image_present", image)?;
         Ok(self.with(|s| s.images.contains(image)))
@@ -358,7 +393,7 @@ impl Runtime for Fake {
                         .containers
                         .values()
                         .filter(|(i, sp)| i.running && sp.network == n.name)
-                        .map(|(i, sp)| (i.id.clone(), sp.ip))
+                        .map(|(i, sp)| (i.id.clone(), Attached { name: i.name.clone(), ip: sp.ip }))
                         .collect(),
                 })
                 .collect()
@@ -378,7 +413,19 @@ impl Runtime for Fake {
 
     async fn remove_network(&self, name: &str) -> Result<()> {
         self.call("remove_network", name)?;
-        self.with(|s| s.networks.remove(name).map(|_| ()).ok_or_else(|| not_found("remove_network", name)))
+        self.with(|s| {
+            // As Docker: not while a running container is attached.
+            if s.containers.values().any(|(i, sp)| i.running && sp.network == name) {
+                let message = format!("error while removing network: network {name} has active endpoints (HTTP 403)");
+                return Err(RuntimeError::Call { operation: "remove the network", target: name.to_owned(), message });
+            }
+            s.networks.remove(name).map(|_| ()).ok_or_else(|| not_found("remove_network", name))
+        })
+    }
+
+    async fn network_users(&self, name: &str) -> Result<Vec<String>> {
+        self.call("network_users", name)?;
+        Ok(self.with(|s| s.containers.values().filter(|(_, sp)| sp.network == name).map(|(i, _)| i.name.clone()).collect()))
     }
 
     async fn remove_volume(&self, name: &str) -> Result<()> {

@@ -27,6 +27,11 @@ pub mod label {
     pub const SWITCH: &str = "obsbuild.switch";
     /// Keyed digest of the container's secret values: another digest means a secret changed.
     pub const SECRETS: &str = "obsbuild.secrets";
+    /// On a network obsbuild created (with [`STACK`] naming the stack it was created for):
+    /// `down` removes only networks carrying both, never one made by hand.
+    pub const CREATED_BY: &str = "obsbuild.created-by";
+    /// The value of [`CREATED_BY`].
+    pub const CREATOR: &str = "obsbuild switch";
 }
 
 /// What went wrong talking to the runtime, by operation.
@@ -183,8 +188,26 @@ pub struct NetworkInfo {
     pub name: String,
     pub subnets: Vec<String>,
     pub labels: BTreeMap<String, String>,
-    /// Containers attached, by container id, with their address.
-    pub containers: BTreeMap<String, Option<Ipv4Addr>>,
+    /// Containers attached, by container id.
+    pub containers: BTreeMap<String, Attached>,
+}
+
+impl NetworkInfo {
+    /// Whether obsbuild created the network, and for which stack.
+    pub fn created_for(&self) -> Option<&str> {
+        match self.labels.get(label::CREATED_BY) {
+            Some(_) => self.labels.get(label::STACK).map(String::as_str),
+            None => None,
+        }
+    }
+}
+
+/// A container on a network, as the network reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attached {
+    /// Without Docker's leading `/`.
+    pub name: String,
+    pub ip: Option<Ipv4Addr>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -212,6 +235,9 @@ pub trait Runtime {
     async fn rename(&self, id: &str, name: &str) -> Result<()>;
     /// Sends a signal (`HUP`) to the container's main process.
     async fn signal(&self, id: &str, signal: &str) -> Result<()>;
+    /// How many CPUs the engine may give containers (`None` when it does not say): Docker
+    /// refuses a CPU limit above it.
+    async fn cpus(&self) -> Result<Option<u32>>;
     async fn image_present(&self, image: &str) -> Result<bool>;
     /// The user an image runs as (`USER` of its Dockerfile), if it sets one.
     async fn image_user(&self, image: &str) -> Result<Option<String>>;
@@ -220,6 +246,9 @@ pub trait Runtime {
     async fn networks(&self) -> Result<Vec<NetworkInfo>>;
     async fn create_network(&self, spec: &NetworkSpec) -> Result<()>;
     async fn remove_network(&self, name: &str) -> Result<()>;
+    /// Names of every container, running or stopped, attached to the network `name`: a
+    /// stopped one would fail to start again if the network went away.
+    async fn network_users(&self, name: &str) -> Result<Vec<String>>;
     async fn remove_volume(&self, name: &str) -> Result<()>;
     /// An HTTP request to `container_port` of a container, through the port Docker
     /// published for it on 127.0.0.1.

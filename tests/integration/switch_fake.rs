@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use obsbuild::apply::{self, Options, Outcome, SwitchError, Target};
 use obsbuild::runtime::fake::{Failure, FailureKind, Fake};
-use obsbuild::runtime::{HttpResponse, Runtime, label};
+use obsbuild::runtime::{HttpResponse, NetworkSpec, Runtime, label};
 use obsbuild::store::Store;
 
 use super::common;
@@ -348,4 +348,165 @@ async fn missing_images_are_pulled_only_when_asked_and_fail_preflight_otherwise(
     w.fake.add_pullable(missing);
     w.switch_with(w.target(missing, "up == 1"), true).await.unwrap();
     assert_eq!(w.current(), Some(2));
+}
+
+/// Three services at static IPs with limits, on a network with a subnet (external or the
+/// stack's own), one with a data volume.
+fn net_script(external: bool, subnet: &str) -> String {
+    let prefix = subnet.trim_end_matches(".0/24");
+    format!(
+        r#"stack("fake");
+network("fake-net", #{{ subnet: "{subnet}", external: {external} }});
+service("web", #{{ image: "{BUSYBOX}", command: ["httpd", "-f", "-p", "8080"], ip: "{prefix}.10", memory: "64m", cpus: 0.57 }});
+service("api", #{{ image: "{BUSYBOX}", command: ["sleep", "3600"], ip: "{prefix}.11", memory: "32m", volumes: #{{ "data": "/data" }} }});
+service("db", #{{ image: "{BUSYBOX}", command: ["sleep", "3600"], ip: "{prefix}.12", memory: "1g", cpus: 2 }});
+"#
+    )
+}
+
+/// Keeps what a run says, for the messages of `down`.
+#[derive(Default)]
+struct Notes(Vec<String>);
+
+impl apply::Report for Notes {
+    fn plan(&mut self, _: &str, _: &obsbuild::plan::Plan, _: Option<u64>, _: u64) {}
+    fn step(&mut self, _: &str, _: obsbuild::plan::Action, _: &str, _: Duration, _: &str) {}
+    fn note(&mut self, text: &str) {
+        self.0.push(text.to_owned());
+    }
+}
+
+impl World {
+    fn net_target(&self, external: bool, subnet: &str) -> Target {
+        let stack = self.project.join("stacks/fake.rhai");
+        std::fs::write(&stack, net_script(external, subnet)).unwrap();
+        let built = obsbuild::pipeline::build(&stack, &Default::default()).unwrap_or_else(|f| {
+            panic!("{}", obsbuild::diagnostic::render_all(&f.diagnostics.0, &f.sources, obsbuild::diagnostic::Paint::Plain))
+        });
+        let path = self.store.add(&built.build).unwrap();
+        Target { build: built.build, path, generation: None, git: None }
+    }
+
+    async fn hand_made(&self, name: &str, subnet: &str) {
+        let spec = NetworkSpec { name: name.into(), subnet: Some(subnet.into()), labels: Default::default() };
+        self.fake.create_network(&spec).await.unwrap();
+    }
+
+    async fn down(&self, volumes: bool) -> Vec<String> {
+        let mut notes = Notes::default();
+        apply::down(&self.fake, &self.store, "fake", volumes, &mut notes).await.unwrap();
+        notes.0
+    }
+
+    fn network(&self, name: &str) -> Option<NetworkSpec> {
+        self.fake.network_specs().into_iter().find(|n| n.name == name)
+    }
+}
+
+#[tokio::test]
+async fn an_external_network_is_created_labelled_and_each_container_gets_its_address_and_limits() {
+    let w = world();
+    w.switch(w.net_target(true, "172.29.7.0/24")).await.unwrap();
+    let net = w.network("fake-net").expect("the switch did not create the network");
+    assert_eq!(net.subnet.as_deref(), Some("172.29.7.0/24"));
+    assert_eq!(net.labels.get(label::STACK).map(String::as_str), Some("fake"));
+    assert_eq!(net.labels.get(label::CREATED_BY).map(String::as_str), Some(label::CREATOR));
+    for (service, ip, memory, cpus) in [
+        ("web", "172.29.7.10", 64 << 20, Some(570_000_000)),
+        ("api", "172.29.7.11", 32 << 20, None),
+        ("db", "172.29.7.12", 1 << 30, Some(2_000_000_000)),
+    ] {
+        let spec = w.fake.spec_of(&format!("fake-{service}")).unwrap();
+        assert_eq!(spec.network, "fake-net");
+        assert_eq!(spec.ip, Some(ip.parse().unwrap()), "{service}");
+        assert_eq!(spec.memory_bytes, Some(memory), "{service}");
+        assert_eq!(spec.nano_cpus, cpus, "{service}");
+    }
+}
+
+#[tokio::test]
+async fn a_hand_made_network_with_the_subnet_is_used_and_outlives_down() {
+    let w = world();
+    w.hand_made("fake-net", "172.29.7.0/24").await;
+    let start = w.fake.log().len();
+    w.switch(w.net_target(true, "172.29.7.0/24")).await.unwrap();
+    let log = w.fake.log()[start..].to_vec();
+    assert!(!log.iter().any(|l| l.starts_with("create_network ")), "{log:?}");
+    assert_eq!(w.ids().await.len(), 3);
+    let notes = w.down(false).await;
+    assert!(w.network("fake-net").is_some(), "down removed a network obsbuild did not create");
+    assert!(notes.iter().any(|n| n.contains("`fake-net` left in place") && n.contains("did not create")), "{notes:?}");
+    assert!(w.fake.containers("fake").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_subnet_clashing_with_another_network_fails_preflight_and_touches_nothing() {
+    let w = world();
+    w.hand_made("someone-elses", "172.29.0.0/16").await;
+    let err = w.switch(w.net_target(true, "172.29.7.0/24")).await.unwrap_err();
+    let SwitchError::Preflight(problems) = &err else { panic!("not a preflight failure: {err}") };
+    assert!(
+        problems.iter().any(|p| p.contains("172.29.7.0/24")
+            && p.contains("`fake-net`")
+            && p.contains("172.29.0.0/16")
+            && p.contains("`someone-elses`")),
+        "{problems:?}"
+    );
+    assert!(err.to_string().contains("nothing was touched"), "{err}");
+    assert!(w.network("fake-net").is_none());
+    assert!(touching(&w.fake.log()).is_empty(), "{:?}", w.fake.log());
+    assert!(w.fake.all().is_empty());
+}
+
+#[tokio::test]
+async fn an_existing_network_with_another_subnet_is_refused_with_the_fix() {
+    let w = world();
+    w.hand_made("fake-net", "172.29.8.0/24").await;
+    let err = w.switch(w.net_target(true, "172.29.7.0/24")).await.unwrap_err();
+    let SwitchError::Preflight(problems) = &err else { panic!("not a preflight failure: {err}") };
+    let p = problems.iter().find(|p| p.contains("exists with subnet 172.29.8.0/24")).unwrap_or_else(|| panic!("{problems:?}"));
+    assert!(p.contains("wants 172.29.7.0/24") && p.contains("docker network rm fake-net"), "{p}");
+    assert!(w.fake.all().is_empty());
+    assert_eq!(w.network("fake-net").unwrap().subnet.as_deref(), Some("172.29.8.0/24"));
+}
+
+#[tokio::test]
+async fn down_leaves_a_network_other_containers_use_then_removes_it_once_they_are_gone() {
+    let w = world();
+    w.switch(w.net_target(true, "172.29.7.0/24")).await.unwrap();
+    let visitor = w.fake.add_foreign_on("visitor", BUSYBOX, "fake-net");
+    let notes = w.down(false).await;
+    assert!(w.network("fake-net").is_some(), "removed while `visitor` uses it");
+    assert!(notes.iter().any(|n| n.contains("`fake-net` left in place") && n.contains("visitor")), "{notes:?}");
+    assert!(w.fake.all().iter().any(|c| c.id == visitor && c.running), "down touched a container of another stack");
+    w.fake.remove(&visitor).await.unwrap();
+    let notes = w.down(false).await;
+    assert!(w.network("fake-net").is_none(), "{notes:?}");
+    assert!(notes.iter().any(|n| n == "removed network fake-net"), "{notes:?}");
+}
+
+#[tokio::test]
+async fn data_volumes_stay_unless_asked_and_the_stacks_own_network_goes_with_it() {
+    let w = world();
+    w.switch(w.net_target(false, "172.29.7.0/24")).await.unwrap();
+    assert!(w.network("fake-net").is_some());
+    w.down(false).await;
+    assert!(!w.fake.log().iter().any(|l| l.starts_with("remove_volume ")), "{:?}", w.fake.log());
+    assert!(w.network("fake-net").is_none());
+    w.switch(w.net_target(false, "172.29.7.0/24")).await.unwrap();
+    w.down(true).await;
+    assert!(w.fake.log().contains(&"remove_volume fake-data".to_owned()), "{:?}", w.fake.log());
+}
+
+#[tokio::test]
+async fn a_cpu_limit_above_the_engines_cpus_fails_preflight() {
+    let w = world();
+    w.fake.set_cpus(1);
+    let err = w.switch(w.net_target(true, "172.29.7.0/24")).await.unwrap_err();
+    let SwitchError::Preflight(problems) = &err else { panic!("not a preflight failure: {err}") };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("`cpus` of `db` is 2") && problems[0].contains("has 1 CPU;"), "{problems:?}");
+    assert!(w.fake.all().is_empty());
+    w.fake.set_cpus(2);
+    w.switch(w.net_target(true, "172.29.7.0/24")).await.unwrap();
 }

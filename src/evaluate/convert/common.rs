@@ -359,24 +359,33 @@ pub fn duration(cx: &mut Cx, span: &Span, owner: &str, text: &str) {
     }
 }
 
+/// Docker refuses a memory limit under 6 MiB when the container is created; saying so at
+/// build time keeps a switch from failing half way.
+const MIN_MEMORY: i64 = 6 << 20;
+
 fn memory(cx: &mut Cx, span: &Span, owner: &str, text: String) -> Option<String> {
     let lower = text.to_ascii_lowercase();
-    let digits = lower.trim_end_matches(['b', 'k', 'm', 'g']);
-    let suffix = &lower[digits.len()..];
-    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && suffix.len() <= 1 {
-        return Some(lower);
-    }
+    let problem = match model::parse_memory(&lower) {
+        Some(bytes) if bytes >= MIN_MEMORY => return Some(lower),
+        Some(_) => "is below the 6m Docker allows; write at least `6m`",
+        None => "is not a size Docker takes; write a whole number and a unit b, k, m or g, such as `512m` or `2g`",
+    };
     let at = cx.find(span, &text);
-    cx.error(&at, format!("`memory` of {owner} is `{text}`; write a size such as `512m` or `2g`"));
+    cx.error(&at, format!("`memory` of {owner} is `{text}`, which {problem}"));
     None
 }
 
+/// Docker's smallest CPU quota is a hundredth of a CPU.
+const MIN_NANO_CPUS: i64 = 10_000_000;
+
 fn cpus(cx: &mut Cx, span: &Span, owner: &str, text: String) -> Option<String> {
-    if text.parse::<f64>().is_ok_and(|c| c > 0.0 && c <= 1024.0) {
-        return Some(text);
-    }
+    let problem = match model::parse_cpus(&text) {
+        Some(nanos) if (MIN_NANO_CPUS..=1_024_000_000_000).contains(&nanos) => return Some(text),
+        Some(nanos) if nanos < MIN_NANO_CPUS => "is below the 0.01 Docker allows",
+        _ => "is not a number of CPUs from 0.01 to 1024",
+    };
     let at = cx.find(span, &text);
-    cx.error(&at, format!("`cpus` of {owner} is `{text}`; write a positive number such as `0.5` or `2`"));
+    cx.error(&at, format!("`cpus` of {owner} is `{text}`, which {problem}; write one such as `0.5` or `2`"));
     None
 }
 

@@ -53,9 +53,9 @@ pub fn convert(builder: Builder, default_name: &str, sources: &Sources) -> Resul
                     None
                 }
             });
-            Network { name: n.clone(), subnet, span: Some(s.clone()) }
+            Network { name: n.clone(), subnet, external: spec.external.unwrap_or(false), span: Some(s.clone()) }
         }
-        None => Network { name: name.clone(), subnet: None, span: None },
+        None => Network { name: name.clone(), subnet: None, external: false, span: None },
     };
 
     let mut services: Vec<Service> = builder.services.iter().map(|d| common::service(&mut cx, d)).collect();

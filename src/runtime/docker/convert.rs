@@ -13,7 +13,7 @@ use bollard::models::{
 };
 
 use crate::runtime::{
-    ContainerInfo, ContainerSpec, Health, HealthcheckSpec, MountKind, NetworkInfo, NetworkSpec, PublishedPort,
+    Attached, ContainerInfo, ContainerSpec, Health, HealthcheckSpec, MountKind, NetworkInfo, NetworkSpec, PublishedPort,
 };
 
 /// The body of `POST /containers/create` for a spec (the name goes in the query).
@@ -184,7 +184,8 @@ pub(super) fn network_info(n: NetworkInspect) -> NetworkInfo {
         .map(|(id, e)| {
             // Reported with its prefix length: `172.18.0.2/16`.
             let ip = e.ipv4_address.as_deref().and_then(|a| a.split('/').next()).and_then(|a| a.parse().ok());
-            (id, ip)
+            let name = e.name.unwrap_or_default().trim_start_matches('/').to_owned();
+            (id, Attached { name, ip })
         })
         .collect();
     NetworkInfo {
@@ -345,12 +346,13 @@ mod tests {
     fn network_answers_and_requests() {
         let answer = serde_json::json!({
             "Name": "s-net", "IPAM": {"Config": [{"Subnet": "10.1.2.0/24"}]}, "Labels": {"obsbuild.stack": "s"},
-            "Containers": {"abc": {"IPv4Address": "10.1.2.3/24"}, "def": {"IPv4Address": ""}}
+            "Containers": {"abc": {"Name": "s-web", "IPv4Address": "10.1.2.3/24"}, "def": {"IPv4Address": ""}}
         });
         let info = network_info(serde_json::from_value(answer).unwrap());
         assert_eq!(info.subnets, ["10.1.2.0/24"]);
-        assert_eq!(info.containers["abc"], Some(Ipv4Addr::new(10, 1, 2, 3)));
-        assert_eq!(info.containers["def"], None);
+        assert_eq!(info.containers["abc"], Attached { name: "s-web".into(), ip: Some(Ipv4Addr::new(10, 1, 2, 3)) });
+        assert_eq!(info.containers["def"], Attached { name: String::new(), ip: None });
+        assert_eq!(info.created_for(), None, "obsbuild.stack alone does not say obsbuild created it");
         let request = network_request(&NetworkSpec {
             name: "s-net".into(),
             subnet: Some("10.1.2.0/24".into()),
