@@ -11,12 +11,16 @@ use std::time::{Duration, Instant};
 
 use super::common;
 
+/// External networks, static addresses, limits and teardown (`switch_docker/net.rs`).
+mod net;
+
 const BUSYBOX: &str = "obsbuild-test/busybox:1.35.0";
 const BUSYBOX_BROKEN: &str = "obsbuild-test/busybox-broken:1.35.0";
 const PROMETHEUS: &str = "obsbuild-test/prometheus:2.42.0";
 const ALERTMANAGER: &str = "obsbuild-test/alertmanager:0.25.0";
 
-/// One Docker test at a time: the machine has two cores and health gates have deadlines.
+/// One Docker test at a time, `net`'s included: the machine has two cores and health gates
+/// have deadlines.
 pub(super) fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
