@@ -158,7 +158,7 @@ async fn activate_with<R: Runtime>(
     let profile = store.profile(&stack);
     let live = profile.live_dir();
     let mut a = plan::load(&target.build, &live).map_err(SwitchError::Other)?;
-    let written = secrets::materialize(rt, store, &mut a, !opts.dry_run).await?;
+    let written = secrets::materialize(rt, store, &mut a, !opts.dry_run, opts.pull).await?;
     for note in &written.notes {
         report.note(note);
     }
@@ -456,7 +456,7 @@ pub async fn status<R: Runtime>(rt: &R, store: &Store, stack: &str) -> Result<(O
         return Ok((None, out));
     };
     let mut a = plan::load(&build, &store.profile(stack).live_dir()).map_err(SwitchError::Other)?;
-    secrets::materialize(rt, store, &mut a, false).await?;
+    secrets::materialize(rt, store, &mut a, false, false).await?;
     for d in &a.services {
         let c = containers.iter().find(|c| c.name == d.spec.name);
         let (state, detail) = match c {

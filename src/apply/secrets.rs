@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::{SwitchError, tls};
 use crate::model::{SECRETS_MOUNT, Secret};
 use crate::plan::{Activation, Desired, Reload};
-use crate::runtime::{Mount, MountKind, Runtime, label};
+use crate::runtime::{Mount, MountKind, Runtime, RuntimeError, label};
 use crate::store::{Secrets, Store};
 
 /// Where a certificate's CA lives in the stack's secrets folder.
@@ -23,7 +23,9 @@ pub struct Written {
 
 /// Reads or issues every secret of `a`, writes the files, and points each service at them.
 /// With `write` false (status), only what the last switch wrote is used.
-pub async fn materialize<R: Runtime>(rt: &R, store: &Store, a: &mut Activation, write: bool) -> Result<Written, SwitchError> {
+/// With `pull`, an image that is not on the machine is pulled first: its `USER` says who
+/// must own the files.
+pub async fn materialize<R: Runtime>(rt: &R, store: &Store, a: &mut Activation, write: bool, pull: bool) -> Result<Written, SwitchError> {
     let secrets = store.secrets(&a.stack);
     let mut out = Written::default();
     if a.services.iter().all(|d| d.secrets.is_empty()) {
@@ -34,7 +36,7 @@ pub async fn materialize<R: Runtime>(rt: &R, store: &Store, a: &mut Activation, 
         if d.secrets.is_empty() {
             continue;
         }
-        let owner = if write { owner_of(rt, d).await? } else { None };
+        let owner = if write { owner_of(rt, d, pull).await? } else { None };
         let mut digest = blake3::Hasher::new_keyed(&key);
         let mut complete = true;
         for (name, secret) in d.secrets.clone() {
@@ -172,10 +174,23 @@ fn certificate(
 /// The uid and gid a container runs as, when it is not root: its secret files are made
 /// theirs, since they are 0600. A user given by name cannot be mapped from outside the
 /// image, so it is refused with what to write instead.
-async fn owner_of<R: Runtime>(rt: &R, d: &Desired) -> Result<Option<(u32, u32)>, SwitchError> {
+async fn owner_of<R: Runtime>(rt: &R, d: &Desired, pull: bool) -> Result<Option<(u32, u32)>, SwitchError> {
+    let image = &d.spec.image;
     let user = match &d.spec.user {
         Some(u) => Some(u.clone()),
-        None => rt.image_user(&d.spec.image).await?,
+        None => match rt.image_user(image).await {
+            Err(RuntimeError::NotFound { .. }) if pull => {
+                rt.pull(image).await?;
+                rt.image_user(image).await?
+            }
+            Err(RuntimeError::NotFound { .. }) => {
+                return Err(SwitchError::Other(format!(
+                    "image `{image}` of `{}` is not on this machine, and its user decides who may read the service's secret files; pass `--pull`, or `docker pull`/`docker load` it first",
+                    d.service
+                )));
+            }
+            other => other?,
+        },
     };
     let Some(user) = user.filter(|u| !u.is_empty()) else { return Ok(None) };
     let (u, g) = user.split_once(':').unwrap_or((&user, ""));

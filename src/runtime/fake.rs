@@ -365,7 +365,7 @@ impl Runtime for Fake {
 
     async fn image_user(&self, image: &str) -> Result<Option<String>> {
         self.call("image_user", image)?;
-        Ok(self.with(|s| s.users.get(image).cloned()))
+        self.with(|s| if s.images.contains(image) { Ok(s.users.get(image).cloned()) } else { Err(not_found("image_user", image)) })
     }
 
     async fn pull(&self, image: &str) -> Result<()> {

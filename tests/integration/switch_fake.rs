@@ -510,3 +510,39 @@ async fn a_cpu_limit_above_the_engines_cpus_fails_preflight() {
     w.fake.set_cpus(2);
     w.switch(w.net_target(true, "172.29.7.0/24")).await.unwrap();
 }
+
+/// Secret files belong to the user the image runs as, so the image must be there before
+/// they are written: a missing one is named (with `--pull` as the way out), or pulled.
+#[tokio::test]
+async fn secret_files_belong_to_the_image_user_and_a_missing_image_is_named_or_pulled() {
+    use std::os::unix::fs::MetadataExt;
+    let w = world();
+    let image = "obsbuild-test/app:1.0.0";
+    let password = w.project.join("token");
+    std::fs::write(&password, "t0ken").unwrap();
+    let stack = w.project.join("stacks/fake.rhai");
+    std::fs::write(
+        &stack,
+        format!(
+            r#"stack("fake");
+network("fake-net");
+service("app", #{{ image: "{image}", command: ["sleep", "3600"], secrets: #{{ token: secret_file("{}") }} }});
+"#,
+            password.display()
+        ),
+    )
+    .unwrap();
+    let built = obsbuild::pipeline::build(&stack, &Default::default()).unwrap_or_else(|_| panic!("the stack does not build"));
+    let path = w.store.add(&built.build).unwrap();
+    let target = || Target { build: built.build.clone(), path: path.clone(), generation: None, git: None };
+    w.fake.add_pullable(image);
+    let err = w.switch_with(target(), false).await.unwrap_err();
+    assert!(err.to_string().contains("--pull"), "{err}");
+    assert!(touching(&w.fake.log()).is_empty(), "a refused switch touched containers");
+    w.fake.set_image_user(image, "1234:4321");
+    w.switch_with(target(), true).await.unwrap();
+    let file = w.store.secrets("fake").path("app", "token");
+    let meta = std::fs::metadata(&file).unwrap();
+    assert_eq!((meta.uid(), meta.gid(), meta.mode() & 0o777), (1234, 4321, 0o600));
+    assert_eq!(std::fs::read(&file).unwrap(), b"t0ken");
+}
