@@ -40,9 +40,10 @@ pub fn secrets(cx: &mut Cx, span: &Span, owner: &str, spec: &BTreeMap<String, Se
                     ("file", None, Some(path), None) if !path.is_empty() && !path.contains('\0') => Secret::File { path: path.clone() },
                     ("certificate", None, None, Some(names)) if !names.is_empty() => {
                         let mut names = names.clone();
-                        if let Some(bad) = names.iter().find(|n| !valid_dns(n)) {
+                        let problem = names.iter().find_map(|n| certificate_name_problem(n).map(|p| (n, p)));
+                        if let Some((bad, why)) = problem {
                             let at = cx.find(span, bad);
-                            cx.error(&at, format!("`{bad}` is not a host name a certificate can be issued for"));
+                            cx.error(&at, format!("a certificate cannot be issued for `{bad}`: {why}"));
                             continue;
                         }
                         names.sort();
@@ -93,14 +94,10 @@ fn valid_var(var: &str) -> bool {
     !var.is_empty() && !var.starts_with(|c: char| c.is_ascii_digit()) && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// A DNS name (labels of letters, digits and `-`), or a wildcard's first label.
-pub fn valid_dns(name: &str) -> bool {
-    let name = name.strip_prefix("*.").unwrap_or(name);
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|l| {
-            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
+/// Why `name` cannot be in a certificate: a host name as the hosts file takes it, or a
+/// wildcard `*.` in front of one.
+fn certificate_name_problem(name: &str) -> Option<String> {
+    crate::model::host_name_problem(name.strip_prefix("*.").unwrap_or(name))
 }
 
 #[cfg(test)]
@@ -109,10 +106,10 @@ mod tests {
 
     #[test]
     fn names() {
-        assert!(valid_dns("scaibu.grafana"));
-        assert!(valid_dns("*.scaibu.local"));
-        assert!(!valid_dns("scaibu..grafana"));
-        assert!(!valid_dns("-x.y"));
+        assert_eq!(certificate_name_problem("scaibu.grafana"), None);
+        assert_eq!(certificate_name_problem("*.scaibu.local"), None);
+        assert!(certificate_name_problem("scaibu..grafana").is_some());
+        assert!(certificate_name_problem("-x.y").is_some());
         assert!(valid_var("GF_ADMIN_PASSWORD"));
         assert!(!valid_var("1X"));
         assert!(valid_name("admin_password"));
