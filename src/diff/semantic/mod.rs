@@ -5,8 +5,8 @@
 //! component whose document it holds (recognised by content, so renamed services still
 //! count); a component differ names the subject of each path change. A file no component
 //! claims still has its changes listed, as YAML/JSON paths or, for other text, a line
-//! count: nothing is dropped. The activation document is left to [`plan`], which says
-//! what a switch would do with the change.
+//! count: nothing is dropped. Of the activation document only the secret references are shown
+//! here; [`plan`] says what a switch would do with the rest.
 
 mod alertmanager;
 mod collector;
@@ -15,6 +15,7 @@ mod grafana;
 mod loki;
 pub mod plan;
 mod prometheus;
+mod secrets;
 pub mod render;
 pub mod tree;
 
@@ -73,6 +74,7 @@ pub fn changes(old: &Files, new: &Files, options: Options) -> Vec<Change> {
         }
         out.extend(file_changes(path, a.map(Vec::as_slice), b.map(Vec::as_slice), options));
     }
+    out.extend(secrets::changes(old, new));
     out
 }
 
@@ -130,6 +132,11 @@ fn parse(path: &str, bytes: &[u8], options: Options) -> Option<Parsed> {
         ("file", whole_path)
     };
     Some(Parsed { component, namer, value, dashboard: false })
+}
+
+/// Whether `bytes` at `path` is a Grafana dashboard (whose layout is hidden unless asked).
+pub(crate) fn is_dashboard(path: &str, bytes: Option<&Vec<u8>>) -> bool {
+    bytes.and_then(|b| serde_json::from_slice::<Value>(b).ok()).is_some_and(|v| grafana::claims_dashboard(path, &v))
 }
 
 /// The fallback namer: the file is the subject, the path is the field.

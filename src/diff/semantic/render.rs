@@ -47,6 +47,8 @@ pub struct StackReview {
     pub changes: Vec<Change>,
     /// The switch plan, or why it could not be made.
     pub plan: Result<Vec<Step>, String>,
+    /// The builds differ only in dashboard layout, which was not asked for: no change.
+    pub layout_only: bool,
 }
 
 /// Every stack compared, by name.
@@ -87,15 +89,42 @@ pub fn stack(name: &str, old: &Side, new: &Side, options: Options) -> StackRevie
         (None, Some(x), Some(y)) if x == y => Status::Unchanged,
         _ => Status::Changed,
     };
-    let changes = if failure.is_some() { Vec::new() } else { super::changes(a.as_ref().unwrap_or(&empty), b.as_ref().unwrap_or(&empty), options) };
+    let mut changes = if failure.is_some() { Vec::new() } else { super::changes(a.as_ref().unwrap_or(&empty), b.as_ref().unwrap_or(&empty), options) };
     let plan = if failure.is_some() { Ok(Vec::new()) } else { plan::simulate(a.as_ref(), b.as_ref()) };
-    StackReview { stack: name.to_owned(), status, failure, changes, plan }
+    let mut review = StackReview { stack: name.to_owned(), status, failure, changes: Vec::new(), plan, layout_only: false };
+    if status == Status::Changed && changes.is_empty() {
+        let (x, y) = (a.unwrap_or_default(), b.unwrap_or_default());
+        let differing = crate::diff::diff(&x, &y);
+        let hidden = |p: &str| p == crate::plan::ACTIVATION || super::is_dashboard(p, y.get(p).or(x.get(p)));
+        if differing.files.iter().all(|f| hidden(&f.path)) && !options.layout {
+            review.status = Status::Unchanged;
+            review.layout_only = true;
+        } else {
+            // Only the activation document differs: the containers' specs changed in a way
+            // no config file shows. The plan says which; never report "no change" for it.
+            changes.push(Change {
+                component: "file",
+                file: crate::plan::ACTIVATION.to_owned(),
+                subject: crate::plan::ACTIVATION.to_owned(),
+                kind: Kind::Changed,
+                field: None,
+                old: None,
+                new: Some("container specs; see the switch plan".to_owned()),
+            });
+        }
+    }
+    review.changes = changes;
+    review
 }
 
 fn headline(s: &StackReview) -> String {
     let n = s.changes.len();
     let count = if n == 1 { "1 change".to_owned() } else { format!("{n} changes") };
     let what = match s.status {
+        Status::Unchanged if s.layout_only => {
+            let plan = s.plan.as_ref().map(|p| plan::summary(p)).unwrap_or_default();
+            return format!("no change (dashboard layout only, shown with --layout; switch: {plan})");
+        }
         Status::Unchanged => return "no change".to_owned(),
         Status::Failed => return format!("does not build at the {} revision", s.failure.as_ref().map_or("", |f| f.0)),
         Status::Added => format!("added, {count}"),
@@ -111,6 +140,9 @@ fn headline(s: &StackReview) -> String {
 /// One line per change, without the component.
 fn line(c: &Change, quote: fn(&str) -> String) -> String {
     let mut out = c.subject.clone();
+    if c.kind == Kind::Moved {
+        out.push_str(" moved");
+    }
     let value = |v: &Option<String>| v.as_deref().filter(|v| !v.starts_with('{')).map(|v| quote(&v.replace('\n', "\\n")));
     match (&c.field, c.kind) {
         (None, Kind::Added | Kind::Removed) if c.component != "file" => {

@@ -88,7 +88,7 @@ fn grafana_panels_by_title_ignore_layout_unless_asked() {
     let path = "configs/grafana/provisioning/dashboards/json/d.json";
     assert!(lines(&[(path, old)], &[(path, moved)], false).is_empty());
     let with_layout = lines(&[(path, old)], &[(path, moved)], true);
-    assert!(with_layout.contains(&"grafana | moved | dashboard d: panel A | dashboard d: panel A: gridPos.x 0 → 6".to_owned()), "{with_layout:?}");
+    assert!(with_layout.contains(&"grafana | moved | dashboard d: panel A | dashboard d: panel A moved: gridPos.x 0 → 6".to_owned()), "{with_layout:?}");
     let edited = old.replace("\"up\"", "\"sum(up)\"");
     assert_eq!(
         lines(&[(path, old)], &[(path, &edited)], false),
