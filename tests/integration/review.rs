@@ -154,4 +154,9 @@ fn review_formats_exit_codes_and_failures() {
     assert!(t.contains("broken: does not build at the new revision"), "{t}");
     assert!(t.contains("copy: added"), "{t}");
     assert!(t.contains("review: no change"), "{t}");
+
+    std::fs::remove_file(project.join("stacks/review.rhai")).unwrap();
+    let gone = diff(&project, &["--rev", "HEAD", "review"]);
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(text(&gone).starts_with("review: removed; switch: remove "), "{}", text(&gone));
 }

@@ -124,3 +124,35 @@ fn unknown_files_fall_back_to_paths_or_lines() {
         ["file | changed | README.md | README.md: changed (+1 −1 lines)", "file | changed | configs/x.yaml | configs/x.yaml: a.b 1 → 2"]
     );
 }
+
+#[test]
+fn review_renderings_summarise_first_and_colour_only_when_asked() {
+    use render::{Review, Side};
+    let old = Side::Built(build(&[("configs/loki.yaml", "limits_config:\n  retention_period: 720h\n")]));
+    let new = Side::Built(build(&[("configs/loki.yaml", "limits_config:\n  retention_period: 168h\n")]));
+    let review = Review {
+        old: "main".to_owned(),
+        new: "work tree".to_owned(),
+        stacks: vec![
+            render::stack("a", &old, &new, Options::default()),
+            render::stack("b", &Side::Absent, &Side::Failed("error: boom".to_owned()), Options::default()),
+            render::stack("c", &old, &Side::Absent, Options::default()),
+        ],
+    };
+    assert!(review.has_changes() && review.has_failures());
+    let plain = render::text(&review, crate::diff::Style::Plain);
+    assert!(!plain.contains('\x1b'));
+    assert!(plain.contains("    ~ limits: retention_period 720h → 168h\n"), "{plain}");
+    assert!(plain.contains("b: does not build at the new revision\n    error: boom\n"), "{plain}");
+    assert!(plain.contains("c: removed; no plan: "), "no activation document, so no plan: {plain}");
+    assert!(render::text(&review, crate::diff::Style::Color).contains("\x1b[1ma\x1b[0m"));
+    let md = render::markdown(&review);
+    assert!(md.starts_with("**obsbuild diff** `main` → `work tree`: 3 of 3 stacks changed (a, b, c)\n"), "{md}");
+    assert_eq!(md.matches("<details>").count(), 3);
+    let json = render::json(&review);
+    assert_eq!(json["schema"], 1);
+    assert_eq!(json["stacks"][0]["changes"][0]["old"], "720h");
+    assert_eq!(json["stacks"][1]["failure"]["side"], "new");
+    assert_eq!(json["stacks"][2]["status"], "removed");
+    assert!(json["stacks"][2]["plan_error"].is_string());
+}
