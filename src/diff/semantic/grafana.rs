@@ -60,3 +60,26 @@ fn strip_panels(v: &mut Value) {
         strip_panels(p);
     }
 }
+
+/// Dashboards whose file changed name but whose UID stayed: (old path, new path, uid).
+/// Grafana knows a dashboard by its UID, so this is the same dashboard, not a removal and
+/// an addition.
+pub(super) fn renamed(old: &crate::diff::Files, new: &crate::diff::Files) -> Vec<(String, String, String)> {
+    let uid = |path: &str, bytes: &[u8]| {
+        let v: Value = serde_json::from_slice(bytes).ok()?;
+        if !claims_dashboard(path, &v) {
+            return None;
+        }
+        v.get("uid")?.as_str().map(str::to_owned)
+    };
+    let gone: Vec<(String, &String)> =
+        old.iter().filter(|(p, _)| !new.contains_key(*p)).filter_map(|(p, b)| Some((uid(p, b)?, p))).collect();
+    let mut out = Vec::new();
+    for (path, bytes) in new.iter().filter(|(p, _)| !old.contains_key(*p)) {
+        let Some(u) = uid(path, bytes) else { continue };
+        if let Some((_, before)) = gone.iter().find(|(g, _)| *g == u) {
+            out.push(((*before).clone(), path.clone(), u));
+        }
+    }
+    out
+}

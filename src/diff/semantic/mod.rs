@@ -63,9 +63,10 @@ type Namer = fn(&[Seg]) -> (String, usize);
 #[must_use]
 pub fn changes(old: &Files, new: &Files, options: Options) -> Vec<Change> {
     let mut out = Vec::new();
+    let renamed = grafana::renamed(old, new);
     let paths: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     for path in paths {
-        if path == crate::plan::ACTIVATION {
+        if path == crate::plan::ACTIVATION || renamed.iter().any(|(a, b, _)| a == path || b == path) {
             continue;
         }
         let (a, b) = (old.get(path), new.get(path));
@@ -73,6 +74,21 @@ pub fn changes(old: &Files, new: &Files, options: Options) -> Vec<Change> {
             continue;
         }
         out.extend(file_changes(path, a.map(Vec::as_slice), b.map(Vec::as_slice), options));
+    }
+    for (before, after, uid) in &renamed {
+        out.push(Change {
+            component: "grafana",
+            file: after.clone(),
+            subject: format!("dashboard {uid}"),
+            kind: Kind::Moved,
+            field: Some("file".to_owned()),
+            old: Some(before.clone()),
+            new: Some(after.clone()),
+        });
+        let (Some(a), Some(b)) = (old.get(before), new.get(after)) else { continue };
+        if a != b {
+            out.extend(file_changes(after, Some(a), Some(b), options));
+        }
     }
     out.extend(secrets::changes(old, new));
     out

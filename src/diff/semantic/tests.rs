@@ -94,6 +94,14 @@ fn grafana_panels_by_title_ignore_layout_unless_asked() {
         lines(&[(path, old)], &[(path, &edited)], false),
         ["grafana | changed | dashboard d: panel A | dashboard d: panel A: targets[refId=A].expr up → sum(up)"]
     );
+    let renamed = lines(&[(path, old)], &[("configs/grafana/provisioning/dashboards/json/e.json", &edited)], false);
+    assert_eq!(
+        renamed,
+        [
+            "grafana | moved | dashboard d | dashboard d moved: file configs/grafana/provisioning/dashboards/json/d.json → configs/grafana/provisioning/dashboards/json/e.json",
+            "grafana | changed | dashboard d: panel A | dashboard d: panel A: targets[refId=A].expr up → sum(up)",
+        ]
+    );
     let ds_old = "datasources:\n  - uid: loki\n    url: http://loki:3100\n";
     let ds_new = "datasources:\n  - uid: loki\n    url: http://loki:3101\n";
     assert_eq!(
