@@ -69,6 +69,18 @@ fn running(d: &crate::plan::Desired) -> ContainerInfo {
     }
 }
 
+/// `image grafana/loki:3.7.5 → grafana/loki:3.7.6` as `image 3.7.5 → 3.7.6` when only the
+/// tag changed: the one-line summary has room for the news, not the repository twice.
+fn short_image_reason(reason: &str) -> String {
+    let Some((a, b)) = reason.strip_prefix("image ").and_then(|r| r.split_once(" → ")) else {
+        return reason.to_owned();
+    };
+    match (a.rsplit_once(':'), b.rsplit_once(':')) {
+        (Some((ra, ta)), Some((rb, tb))) if ra == rb && !ta.contains('/') && !tb.contains('/') => format!("image {ta} → {tb}"),
+        _ => reason.to_owned(),
+    }
+}
+
 /// `reload prometheus, recreate loki (image a → b), keep 4 others`.
 pub fn summary(steps: &[Step]) -> String {
     let mut parts: Vec<String> = steps
@@ -76,7 +88,7 @@ pub fn summary(steps: &[Step]) -> String {
         .filter(|s| s.action.touches())
         .map(|s| {
             if s.action == Action::Recreate && s.reason.starts_with("image ") {
-                format!("{} {} ({})", s.action.name(), s.service, s.reason)
+                format!("{} {} ({})", s.action.name(), s.service, short_image_reason(&s.reason))
             } else {
                 format!("{} {}", s.action.name(), s.service)
             }
@@ -91,4 +103,24 @@ pub fn summary(steps: &[Step]) -> String {
         (n, false) => parts.push(format!("keep {n} others")),
     }
     parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_names_what_is_touched_and_counts_the_rest() {
+        let step = |service: &str, action, reason: &str| Step { service: service.to_owned(), action, reason: reason.to_owned() };
+        let steps = [
+            step("prometheus", Action::Reload, "config files changed"),
+            step("loki", Action::Recreate, "image grafana/loki:3.7.5 → grafana/loki:3.7.6"),
+            step("a", Action::Keep, ""),
+            step("b", Action::Keep, ""),
+        ];
+        assert_eq!(summary(&steps), "reload prometheus, recreate loki (image 3.7.5 → 3.7.6), keep 2 others");
+        assert_eq!(summary(&steps[2..]), "keep all 2");
+        assert_eq!(summary(&[]), "nothing to do");
+        assert_eq!(short_image_reason("image a:1 → b:2"), "image a:1 → b:2");
+    }
 }
