@@ -20,8 +20,9 @@ use crate::store::Store;
 /// not build at a revision is an error, reported with the others).
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A stack, or two builds to compare (store paths, store path names, build numbers)
-    #[arg(value_name = "STACK | A B", num_args = 0..=2)]
+    /// A stack, or two builds to compare (store paths, store path names, build numbers); with
+    /// `--rev`, any number of stacks
+    #[arg(value_name = "STACK | A B", num_args = 0..)]
     pub args: Vec<String>,
 
     /// The stack whose build numbers are meant [default: $OBSBUILD_STACK or stacks/task-manager.rhai]
@@ -84,8 +85,10 @@ enum Format {
 
 fn run_inner(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
     let files_view = args.files || args.stat || args.json;
+    // One --rev with a files view and at most one stack is the older per-file comparison.
+    let per_file_rev = args.rev.len() == 1 && files_view && args.args.len() <= 1;
     match args.rev.len() {
-        0 | 1 if args.rev.len() == 1 && files_view && args.args.len() <= 1 => {}
+        1 if per_file_rev => {}
         0 => {
             if args.layout || args.files || args.format != ReviewFormat::Text {
                 return Err(Error::Message("`--format`, `--files` and `--layout` apply to `--rev`; add `--rev REV`".to_owned()));

@@ -54,6 +54,10 @@ pub struct Change {
     pub old: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<String>,
+    /// The values are whole maps (an added scrape job, say): in JSON, too long for a line
+    /// of text, where the subject already says what was added or removed.
+    #[serde(skip)]
+    pub composite: bool,
 }
 
 /// Names the subject of a path change: the subject and how many path steps it covers.
@@ -84,6 +88,7 @@ pub fn changes(old: &Files, new: &Files, options: Options) -> Vec<Change> {
             field: Some("file".to_owned()),
             old: Some(before.clone()),
             new: Some(after.clone()),
+            composite: false,
         });
         let (Some(a), Some(b)) = (old.get(before), new.get(after)) else { continue };
         if a != b {
@@ -107,8 +112,8 @@ fn file_changes(path: &str, old: Option<&[u8]>, new: Option<&[u8]>, options: Opt
     let parse = |bytes: Option<&[u8]>| bytes.map(|b| parse(path, b, options));
     match (parse(old), parse(new)) {
         (Some(Some(a)), Some(Some(b))) if a.component == b.component => named(path, &a, &tree::diff(&a.value, &b.value, tree::DEFAULT_KEYS)),
-        (None, Some(Some(b))) => vec![whole(path, b.component, Kind::Added)],
-        (Some(Some(a)), None) => vec![whole(path, a.component, Kind::Removed)],
+        (None, Some(Some(b))) => vec![whole(path, &b, Kind::Added)],
+        (Some(Some(a)), None) => vec![whole(path, &a, Kind::Removed)],
         // Unparseable, or the file now holds another component's document: say so by lines.
         _ => vec![text_change(path, old, new)],
     }
@@ -185,13 +190,16 @@ fn named(path: &str, parsed: &Parsed, diffs: &[PathChange]) -> Vec<Change> {
                 field,
                 old: d.old.as_ref().map(show),
                 new: d.new.as_ref().map(show),
+                composite: d.old.iter().chain(d.new.iter()).any(Value::is_object),
             }
         })
         .collect()
 }
 
-fn whole(path: &str, component: &'static str, kind: Kind) -> Change {
-    Change { component, file: path.to_owned(), subject: path.to_owned(), kind, field: None, old: None, new: None }
+fn whole(path: &str, parsed: &Parsed, kind: Kind) -> Change {
+    // Grafana knows a dashboard by its UID, not its file.
+    let subject = if parsed.dashboard { grafana::dashboard_subject(&parsed.value, "").trim_end_matches(": ").to_owned() } else { path.to_owned() };
+    Change { component: parsed.component, file: path.to_owned(), subject, kind, field: None, old: None, new: None, composite: false }
 }
 
 fn text_change(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> Change {
@@ -209,7 +217,7 @@ fn text_change(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> Change {
         Some(f) => format!("+{} −{} lines", f.insertions, f.deletions),
         None => String::new(),
     };
-    Change { component: "file", file: path.to_owned(), subject: path.to_owned(), kind, field: None, old: None, new: Some(lines) }
+    Change { component: "file", file: path.to_owned(), subject: path.to_owned(), kind, field: None, old: None, new: Some(lines), composite: false }
 }
 
 /// A value on one line: strings bare, lists of scalars as `[a, b]`, the rest compact JSON.

@@ -110,6 +110,7 @@ pub fn stack(name: &str, old: &Side, new: &Side, options: Options) -> StackRevie
                 field: None,
                 old: None,
                 new: Some("container specs; see the switch plan".to_owned()),
+                composite: false,
             });
         }
     }
@@ -143,7 +144,7 @@ fn line(c: &Change, quote: fn(&str) -> String) -> String {
     if c.kind == Kind::Moved {
         out.push_str(" moved");
     }
-    let value = |v: &Option<String>| v.as_deref().filter(|v| !v.starts_with('{')).map(|v| quote(&v.replace('\n', "\\n")));
+    let value = |v: &Option<String>| v.as_deref().filter(|_| !c.composite).map(|v| quote(&v.replace('\n', "\\n")));
     match (&c.field, c.kind) {
         (None, Kind::Added | Kind::Removed) if c.component != "file" => {
             let _ = write!(out, " {}", c.kind.as_str());

@@ -34,6 +34,7 @@ pub(super) fn changes(old: &Files, new: &Files) -> Vec<Change> {
                 field: Some(format!("secret {name}")),
                 old: x.map(Secret::describe),
                 new: y.map(Secret::describe),
+                composite: false,
             });
         }
     }

@@ -164,3 +164,13 @@ fn review_renderings_summarise_first_and_colour_only_when_asked() {
     assert_eq!(json["stacks"][2]["status"], "removed");
     assert!(json["stacks"][2]["plan_error"].is_string());
 }
+
+#[test]
+fn templated_strings_are_values_not_maps() {
+    let old = "groups:\n  - name: g\n    rules:\n      - alert: A\n        annotations:\n          summary: \"{{ $labels.job }} is down\"\n";
+    let new = old.replace("is down", "is not answering");
+    assert_eq!(
+        lines(&[("configs/prometheus.rules.yml", old)], &[("configs/prometheus.rules.yml", &new)], false),
+        ["prometheus | changed | alert rule A (group g) | alert rule A (group g): annotations.summary {{ $labels.job }} is down → {{ $labels.job }} is not answering"]
+    );
+}
