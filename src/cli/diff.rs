@@ -11,30 +11,68 @@ use crate::store::Store;
 ///
 /// Without arguments: the stack as it is now against its last build. With two arguments:
 /// two builds, each a store path (or its name) or a build number of the stack. With
-/// `--rev`: the stack at a git revision against the stack now, for code review.
+/// `--rev A`: every stack at git revision A against the work tree; with `--rev A --rev B`,
+/// both sides from git. Revisions are shown in each component's terms (scrape jobs, alert
+/// rules, pipelines, panels, services) with the plan a switch would follow; `--files` shows
+/// the files' lines instead (docs/REVIEW.md).
 ///
-/// Exit code 0 when the builds are equal, 1 when they differ, 2 on error.
+/// Exit code 0 when the builds are equal, 1 when they differ, 2 on error (a stack that does
+/// not build at a revision is an error, reported with the others).
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A stack, or two builds to compare (store paths, store path names, build numbers)
-    #[arg(value_name = "STACK | A B", num_args = 0..=2)]
+    /// A stack, or two builds to compare (store paths, store path names, build numbers); with
+    /// `--rev`, any number of stacks
+    #[arg(value_name = "STACK | A B", num_args = 0..)]
     pub args: Vec<String>,
 
     /// The stack whose build numbers are meant [default: $OBSBUILD_STACK or stacks/task-manager.rhai]
     #[arg(long, value_name = "STACK")]
     pub stack: Option<PathBuf>,
 
-    /// Compare the stack at this git revision (commit, branch, tag) with the stack now
-    #[arg(long, value_name = "REV")]
-    pub rev: Option<String>,
+    /// A git revision (commit, branch, tag) to compare with the work tree; twice: the first
+    /// against the second. The positional arguments then name stacks [default: all in stacks/]
+    #[arg(long, value_name = "REV", action = clap::ArgAction::Append)]
+    pub rev: Vec<String>,
+
+    /// How to show a `--rev` comparison
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
+    pub format: ReviewFormat,
+
+    /// With `--rev`: the unified diff of each stack's files instead of the semantic view
+    #[arg(long)]
+    pub files: bool,
+
+    /// With `--rev`: show dashboard layout changes (panel positions and ids), hidden by default
+    #[arg(long)]
+    pub layout: bool,
+
+    /// Exit 0 when there are changes too (errors still exit 2), for CI steps that only report
+    #[arg(long)]
+    pub exit_zero: bool,
 
     /// Only which files changed and by how much
     #[arg(long, conflicts_with = "json")]
     pub stat: bool,
 
-    /// Machine-readable JSON
+    /// Machine-readable JSON of the files' diff
     #[arg(long)]
     pub json: bool,
+}
+
+/// The renderings of a `--rev` comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReviewFormat {
+    /// For a terminal, coloured only there
+    Text,
+    /// For a pull-request comment: a summary line, a collapsible section per stack
+    Markdown,
+    /// Versioned JSON (`"schema": 1`), see docs/REVIEW.md
+    Json,
+}
+
+pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
+    let code = run_inner(cli, args, out)?;
+    Ok(if args.exit_zero && code == exit::DIFFERENT { exit::OK } else { code })
 }
 
 /// How the difference is shown.
@@ -45,13 +83,26 @@ enum Format {
     Json,
 }
 
-pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
+fn run_inner(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
+    let files_view = args.files || args.stat || args.json;
+    // One --rev with a files view and at most one stack is the older per-file comparison.
+    let per_file_rev = args.rev.len() == 1 && files_view && args.args.len() <= 1;
+    match args.rev.len() {
+        1 if per_file_rev => {}
+        0 => {
+            if args.layout || args.files || args.format != ReviewFormat::Text {
+                return Err(Error::Message("`--format`, `--files` and `--layout` apply to `--rev`; add `--rev REV`".to_owned()));
+            }
+        }
+        1 | 2 => return super::review::run(args, out),
+        _ => return Err(Error::Message("give `--rev` at most twice: `--rev OLD --rev NEW`".to_owned())),
+    }
     let format = match (args.stat, args.json) {
         (_, true) => Format::Json,
         (true, _) => Format::Stat,
         _ => Format::Patch,
     };
-    let (old, new, label) = match (args.args.as_slice(), &args.rev) {
+    let (old, new, label) = match (args.args.as_slice(), args.rev.first()) {
         ([], Some(rev)) => at_revision(args.stack.as_deref().map(Path::new), rev)?,
         ([stack], Some(rev)) => at_revision(Some(Path::new(stack)), rev)?,
         (_, Some(_)) => return Err(Error::Message("`--rev` compares one stack; give at most one argument".to_owned())),

@@ -9,6 +9,7 @@ mod gc;
 mod history;
 mod hosts;
 mod output;
+mod review;
 mod stack_arg;
 mod switch;
 mod verify;

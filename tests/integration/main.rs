@@ -10,6 +10,7 @@ mod errors;
 mod hostile;
 mod hosts;
 mod reproducible;
+mod review;
 mod secrets_docker;
 mod killed_builds;
 mod snapshots;

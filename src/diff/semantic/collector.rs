@@ -1,0 +1,27 @@
+//! OpenTelemetry Collector: components by kind, and how pipelines wire them.
+
+use serde_json::Value;
+
+use super::tree::Seg;
+use super::top_key;
+
+pub(super) fn claims(v: &Value) -> bool {
+    v.get("service").and_then(|s| s.get("pipelines")).is_some()
+}
+
+pub(super) fn subject(path: &[Seg]) -> (String, usize) {
+    let kind = |k: &str| match k {
+        "receivers" => Some("receiver"),
+        "processors" => Some("processor"),
+        "exporters" => Some("exporter"),
+        "extensions" => Some("extension"),
+        "connectors" => Some("connector"),
+        _ => None,
+    };
+    match path {
+        [Seg::Key(s), Seg::Key(p), Seg::Key(name), ..] if s == "service" && p == "pipelines" => (format!("pipeline {name}"), 3),
+        [Seg::Key(s), Seg::Key(part), ..] if s == "service" => (format!("service {part}"), 2),
+        [Seg::Key(k), Seg::Key(name), ..] if kind(k).is_some() => (format!("{} {name}", kind(k).unwrap_or(k)), 2),
+        _ => top_key(path),
+    }
+}

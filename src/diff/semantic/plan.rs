@@ -1,0 +1,126 @@
+//! What `obsbuild switch` would do with a change, worked out offline: the old build's
+//! containers stand for what runs, and the switch's own planner compares them with the new
+//! build's. Nothing is asked of Docker.
+
+use std::collections::BTreeMap;
+
+use crate::diff::Files;
+use crate::plan::{ACTIVATION, Activation, Action};
+use crate::runtime::{ContainerInfo, label};
+
+/// One service's action, as the switch would print it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Step {
+    pub service: String,
+    pub action: Action,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+/// The planned steps, in the order a switch applies them; `Err` when a side's activation
+/// document is unreadable. A side without a build (stack added or removed) runs nothing or
+/// wants nothing.
+pub fn simulate(old: Option<&Files>, new: Option<&Files>) -> Result<Vec<Step>, String> {
+    let old = old.map(activation).transpose()?;
+    let new = new.map(activation).transpose()?;
+    let running: Vec<ContainerInfo> = old.iter().flat_map(|a| a.services.iter()).map(running).collect();
+    let applied: BTreeMap<String, String> =
+        old.iter().flat_map(|a| a.services.iter()).map(|d| (d.service.clone(), d.config_hash.clone())).collect();
+    let desired = new.map(|a| a.services).unwrap_or_default();
+    let plan = crate::plan::plan(&desired, &running, Some(&applied));
+    let old_secrets: BTreeMap<&str, _> =
+        old.iter().flat_map(|a| a.services.iter()).map(|d| (d.service.as_str(), &d.secrets)).collect();
+    Ok(plan
+        .steps
+        .into_iter()
+        .map(|s| {
+            // Secret values are read at switch time; a build only shows that where a value
+            // comes from changed, and the switch recreates the service when the value differs.
+            let secrets_moved = s.desired.as_ref().is_some_and(|d| old_secrets.get(d.service.as_str()).is_some_and(|o| **o != d.secrets));
+            let (action, reason) = if s.action == Action::Keep && secrets_moved {
+                (Action::Recreate, "a secret's source changed; recreated if its value differs".to_owned())
+            } else {
+                (s.action, s.reason)
+            };
+            Step { service: s.service, action, reason }
+        })
+        .collect())
+}
+
+fn activation(files: &Files) -> Result<Activation, String> {
+    let bytes = files.get(ACTIVATION).ok_or_else(|| format!("the build has no {ACTIVATION}; it was made by an older obsbuild"))?;
+    serde_json::from_slice(bytes).map_err(|e| format!("{ACTIVATION} is unreadable: {e}"))
+}
+
+/// The container the old build's service would be, as the runtime would report it.
+fn running(d: &crate::plan::Desired) -> ContainerInfo {
+    let mut labels = d.spec.labels.clone();
+    labels.insert(label::SPEC.to_owned(), d.spec_hash.clone());
+    ContainerInfo {
+        id: String::new(),
+        name: d.spec.name.clone(),
+        image: d.spec.image.clone(),
+        labels,
+        running: true,
+        health: None,
+        ports: Vec::new(),
+        addresses: BTreeMap::new(),
+        exit_code: None,
+    }
+}
+
+/// `image grafana/loki:3.7.5 → grafana/loki:3.7.6` as `image 3.7.5 → 3.7.6` when only the
+/// tag changed: the one-line summary has room for the news, not the repository twice.
+fn short_image_reason(reason: &str) -> String {
+    let Some((a, b)) = reason.strip_prefix("image ").and_then(|r| r.split_once(" → ")) else {
+        return reason.to_owned();
+    };
+    match (a.rsplit_once(':'), b.rsplit_once(':')) {
+        (Some((ra, ta)), Some((rb, tb))) if ra == rb && !ta.contains('/') && !tb.contains('/') => format!("image {ta} → {tb}"),
+        _ => reason.to_owned(),
+    }
+}
+
+/// `reload prometheus, recreate loki (image a → b), keep 4 others`.
+pub fn summary(steps: &[Step]) -> String {
+    let mut parts: Vec<String> = steps
+        .iter()
+        .filter(|s| s.action.touches())
+        .map(|s| {
+            if s.action == Action::Recreate && s.reason.starts_with("image ") {
+                format!("{} {} ({})", s.action.name(), s.service, short_image_reason(&s.reason))
+            } else {
+                format!("{} {}", s.action.name(), s.service)
+            }
+        })
+        .collect();
+    let kept = steps.iter().filter(|s| !s.action.touches()).count();
+    match (kept, parts.is_empty()) {
+        (0, true) => return "nothing to do".to_owned(),
+        (0, false) => {}
+        (n, true) => parts.push(format!("keep all {n}")),
+        (1, false) => parts.push("keep 1 other".to_owned()),
+        (n, false) => parts.push(format!("keep {n} others")),
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_names_what_is_touched_and_counts_the_rest() {
+        let step = |service: &str, action, reason: &str| Step { service: service.to_owned(), action, reason: reason.to_owned() };
+        let steps = [
+            step("prometheus", Action::Reload, "config files changed"),
+            step("loki", Action::Recreate, "image grafana/loki:3.7.5 → grafana/loki:3.7.6"),
+            step("a", Action::Keep, ""),
+            step("b", Action::Keep, ""),
+        ];
+        assert_eq!(summary(&steps), "reload prometheus, recreate loki (image 3.7.5 → 3.7.6), keep 2 others");
+        assert_eq!(summary(&steps[2..]), "keep all 2");
+        assert_eq!(summary(&[]), "nothing to do");
+        assert_eq!(short_image_reason("image a:1 → b:2"), "image a:1 → b:2");
+    }
+}

@@ -1,0 +1,52 @@
+//! Secret references: which secrets each service mounts and where their values come from.
+//! A build holds only these references (the activation document has them), never values,
+//! so this is all a review can show, and all it should.
+
+use std::collections::BTreeMap;
+
+use super::{Change, Kind};
+use crate::diff::Files;
+use crate::model::Secret;
+use crate::plan::{ACTIVATION, Activation};
+
+/// Secrets added, removed or taken from another source, per service.
+pub(super) fn changes(old: &Files, new: &Files) -> Vec<Change> {
+    let (a, b) = (by_service(old), by_service(new));
+    let none = BTreeMap::new();
+    let services: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    let mut out = Vec::new();
+    for service in services {
+        let (sa, sb) = (a.get(service).unwrap_or(&none), b.get(service).unwrap_or(&none));
+        let names: std::collections::BTreeSet<&String> = sa.keys().chain(sb.keys()).collect();
+        for name in names {
+            let (x, y) = (sa.get(name), sb.get(name));
+            let kind = match (x, y) {
+                (Some(x), Some(y)) if x == y => continue,
+                (None, _) => Kind::Added,
+                (_, None) => Kind::Removed,
+                _ => Kind::Changed,
+            };
+            out.push(Change {
+                component: "services",
+                file: ACTIVATION.to_owned(),
+                subject: format!("service {service}"),
+                kind,
+                field: Some(format!("secret {name}")),
+                old: x.map(Secret::describe),
+                new: y.map(Secret::describe),
+                composite: false,
+            });
+        }
+    }
+    out
+}
+
+/// An unreadable or missing activation document has no secrets to compare; the plan
+/// reports it as an error.
+fn by_service(files: &Files) -> BTreeMap<String, BTreeMap<String, Secret>> {
+    files
+        .get(ACTIVATION)
+        .and_then(|b| serde_json::from_slice::<Activation>(b).ok())
+        .map(|a| a.services.into_iter().map(|d| (d.service, d.secrets)).collect())
+        .unwrap_or_default()
+}
