@@ -76,3 +76,15 @@ pub fn project(dir: &Path) -> PathBuf {
     }
     project
 }
+
+/// A switch report that keeps only the notes, for tests of what a run says.
+#[derive(Default)]
+pub struct Notes(pub Vec<String>);
+
+impl obsbuild::apply::Report for Notes {
+    fn plan(&mut self, _: &str, _: &obsbuild::plan::Plan, _: Option<u64>, _: u64) {}
+    fn step(&mut self, _: &str, _: obsbuild::plan::Action, _: &str, _: std::time::Duration, _: &str) {}
+    fn note(&mut self, text: &str) {
+        self.0.push(text.to_owned());
+    }
+}

@@ -236,7 +236,7 @@ async fn down_removes_the_block_it_wrote() {
     assert_ne!(w.read(), ORIGINAL);
 
     let store = Store::open(&w.state()).unwrap();
-    let mut notes = Notes(Vec::new());
+    let mut notes = common::Notes::default();
     apply::down(&Fake::new(), &store, "h", false, &mut notes)
         .await
         .unwrap();
@@ -258,15 +258,6 @@ async fn down_removes_the_block_it_wrote() {
     assert_eq!(w.read(), ORIGINAL);
 }
 
-struct Notes(Vec<String>);
-
-impl apply::Report for Notes {
-    fn plan(&mut self, _: &str, _: &obsbuild::plan::Plan, _: Option<u64>, _: u64) {}
-    fn step(&mut self, _: &str, _: obsbuild::plan::Action, _: &str, _: Duration, _: &str) {}
-    fn note(&mut self, text: &str) {
-        self.0.push(text.to_owned());
-    }
-}
 
 /// A library function declaring names for the user: its errors land on the user's line.
 #[test]

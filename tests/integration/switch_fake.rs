@@ -364,17 +364,6 @@ service("db", #{{ image: "{BUSYBOX}", command: ["sleep", "3600"], ip: "{prefix}.
     )
 }
 
-/// Keeps what a run says, for the messages of `down`.
-#[derive(Default)]
-struct Notes(Vec<String>);
-
-impl apply::Report for Notes {
-    fn plan(&mut self, _: &str, _: &obsbuild::plan::Plan, _: Option<u64>, _: u64) {}
-    fn step(&mut self, _: &str, _: obsbuild::plan::Action, _: &str, _: Duration, _: &str) {}
-    fn note(&mut self, text: &str) {
-        self.0.push(text.to_owned());
-    }
-}
 
 impl World {
     fn net_target(&self, external: bool, subnet: &str) -> Target {
@@ -393,7 +382,7 @@ impl World {
     }
 
     async fn down(&self, volumes: bool) -> Vec<String> {
-        let mut notes = Notes::default();
+        let mut notes = common::Notes::default();
         apply::down(&self.fake, &self.store, "fake", volumes, &mut notes).await.unwrap();
         notes.0
     }
