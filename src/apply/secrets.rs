@@ -77,6 +77,9 @@ pub async fn materialize<R: Runtime>(rt: &R, store: &Store, a: &mut Activation, 
     Ok(out)
 }
 
+/// A secret's files under the service's secrets folder: (file name, content).
+type SecretFiles = Vec<(String, Vec<u8>)>;
+
 /// The files of one secret and their content; `None` when `write` is off and they were
 /// never written.
 fn secret_files(
@@ -87,7 +90,7 @@ fn secret_files(
     secret: &Secret,
     write: bool,
     out: &mut Written,
-) -> Result<Option<Vec<(String, Vec<u8>)>>, SwitchError> {
+) -> Result<Option<SecretFiles>, SwitchError> {
     if !write {
         let mut files = Vec::new();
         for file in secret.files(name) {
@@ -101,7 +104,7 @@ fn secret_files(
     let missing = |why: String, how: String| {
         SwitchError::Other(format!("secret `{name}` of service `{service}` {why}; {how}, then run the switch again"))
     };
-    let kept = |out: &mut Written, why: &str| -> Result<Option<Vec<(String, Vec<u8>)>>, SwitchError> {
+    let kept = |out: &mut Written, why: &str| -> Result<Option<SecretFiles>, SwitchError> {
         match secrets.read(service, name)? {
             Some(bytes) => {
                 out.notes.push(format!("secret `{name}` of `{service}`: {why}; the value written by the last switch is kept"));

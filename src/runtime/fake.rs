@@ -273,7 +273,7 @@ impl Runtime for Fake {
             let listed = s
                 .containers
                 .values()
-                .filter(|(i, _)| i.label(super::label::STACK) == Some(stack) && !s.landing.get(&i.id).is_some_and(|n| *n > 0))
+                .filter(|(i, _)| i.label(super::label::STACK) == Some(stack) && s.landing.get(&i.id).is_none_or(|n| *n == 0))
                 .map(|(i, _)| i.clone())
                 .collect();
             s.landing.values_mut().for_each(|n| *n = n.saturating_sub(1));

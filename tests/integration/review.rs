@@ -1,5 +1,6 @@
 //! `obsbuild diff --rev A --rev B` end to end: a git repository whose commits each make one
-//! kind of change, and the review of each commit against its parent (text snapshots).
+//! kind of change, and the review of each commit against its parent (snapshots of the text,
+//! Markdown and JSON views).
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -34,6 +35,7 @@ let ui = grafana::server(#{
 ui.dashboard(#{ uid: "review", title: "Review", panels: [
     #{ title: "Targets up", type: "stat", datasource: "prometheus", query: "sum(up)" },
     #{ title: "Targets down", type: "stat", datasource: "prometheus", query: "count(up == 0)" },
+    #{ title: "App requests", datasource: "prometheus", query: "sum(rate(http_server_request_duration_seconds_count[$__rate_interval]))" },
 ]});
 "#;
 
@@ -54,7 +56,14 @@ const COMMITS: &[(&str, &str, &str)] = &[
     ("image-bump", r#"version: "13.2.0""#, r#"version: "13.2.1""#),
     ("pipeline-rewiring", "hub.send(\"logs\", logs);\n", "hub.send(\"logs\", logs);\nhub.send(\"logs\", archive);\n"),
     ("secret-reference", "REVIEW_GRAFANA_PASSWORD", "REVIEW_GRAFANA_ADMIN_PASSWORD"),
+    // The app's metrics no longer reach Prometheus: the impact names the panel that reads them.
+    ("drop-metrics-pipeline", "hub.send(\"metrics\", metrics);\n", ""),
 ];
+
+/// Values of the secret the stack names, before and after `secret-reference`: present in
+/// the environment of every review, and never in its output.
+const CANARIES: [(&str, &str); 2] =
+    [("REVIEW_GRAFANA_PASSWORD", "canary-old-7f3a9c"), ("REVIEW_GRAFANA_ADMIN_PASSWORD", "canary-new-2b81d4")];
 
 fn git(dir: &Path, args: &[&str]) -> Output {
     common::run_ok(
@@ -90,7 +99,15 @@ fn repository(dir: &Path) -> std::path::PathBuf {
 }
 
 fn diff(project: &Path, args: &[&str]) -> Output {
-    common::obsbuild().args(["diff"]).args(args).current_dir(project).env_remove("OBSBUILD_STACK").env("NO_COLOR", "1").output().unwrap()
+    common::obsbuild()
+        .args(["diff"])
+        .args(args)
+        .current_dir(project)
+        .env_remove("OBSBUILD_STACK")
+        .env("NO_COLOR", "1")
+        .envs(CANARIES)
+        .output()
+        .unwrap()
 }
 
 fn text(o: &Output) -> String {
@@ -103,11 +120,21 @@ fn review_each_kind_of_change() {
     let project = repository(tmp.path());
     for (name, _, _) in COMMITS {
         let parent = format!("{name}^");
-        let out = diff(&project, &["--rev", &parent, "--rev", name]);
-        let stdout = text(&out);
         let expected = if *name == "moved-panel" { 0 } else { 1 };
-        assert_eq!(out.status.code(), Some(expected), "{name}:\n{stdout}{}", String::from_utf8_lossy(&out.stderr));
-        insta::assert_snapshot!(format!("review_{}", name.replace('-', "_")), stdout);
+        let snapshot = format!("review_{}", name.replace('-', "_"));
+        for (format, suffix) in [("text", ""), ("markdown", "_md"), ("json", "_json")] {
+            let out = diff(&project, &["--rev", &parent, "--rev", name, "--format", format]);
+            let stdout = text(&out);
+            assert_eq!(out.status.code(), Some(expected), "{name} ({format}):\n{stdout}{}", String::from_utf8_lossy(&out.stderr));
+            for (_, value) in CANARIES {
+                assert!(!stdout.contains(value), "{name} ({format}) shows a secret's value:\n{stdout}");
+            }
+            if format == "json" {
+                let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+                assert_eq!((v["schema"].as_u64(), v["changed"].as_bool()), (Some(1), Some(expected == 1)), "{name}");
+            }
+            insta::assert_snapshot!(format!("{snapshot}{suffix}"), stdout);
+        }
     }
 }
 

@@ -16,6 +16,7 @@ mod loki;
 pub mod plan;
 mod prometheus;
 mod secrets;
+pub mod impact;
 pub mod render;
 pub mod tree;
 

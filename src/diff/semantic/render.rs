@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
+use super::impact::{self, Effect, Impact};
 use super::plan::{self, Step};
 use super::{Change, Kind, Options};
 use crate::diff::Files;
@@ -45,6 +46,9 @@ pub struct StackReview {
     /// Which side failed and its diagnostics, for [`Status::Failed`].
     pub failure: Option<(&'static str, String)>,
     pub changes: Vec<Change>,
+    /// What the changes reach: panels and alert rules that lose data or read what changed,
+    /// alerts routed elsewhere.
+    pub impact: Vec<Impact>,
     /// The switch plan, or why it could not be made.
     pub plan: Result<Vec<Step>, String>,
     /// The builds differ only in dashboard layout, which was not asked for: no change.
@@ -91,7 +95,11 @@ pub fn stack(name: &str, old: &Side, new: &Side, options: Options) -> StackRevie
     };
     let mut changes = if failure.is_some() { Vec::new() } else { super::changes(a.as_ref().unwrap_or(&empty), b.as_ref().unwrap_or(&empty), options) };
     let plan = if failure.is_some() { Ok(Vec::new()) } else { plan::simulate(a.as_ref(), b.as_ref()) };
-    let mut review = StackReview { stack: name.to_owned(), status, failure, changes: Vec::new(), plan, layout_only: false };
+    let impacts = match (&a, &b) {
+        (Some(x), Some(y)) if status == Status::Changed => impact::impacts(x, y),
+        _ => Vec::new(),
+    };
+    let mut review = StackReview { stack: name.to_owned(), status, failure, changes: Vec::new(), impact: Vec::new(), plan, layout_only: false };
     if status == Status::Changed && changes.is_empty() {
         let (x, y) = (a.unwrap_or_default(), b.unwrap_or_default());
         let differing = crate::diff::diff(&x, &y);
@@ -114,6 +122,9 @@ pub fn stack(name: &str, old: &Side, new: &Side, options: Options) -> StackRevie
             });
         }
     }
+    if review.status == Status::Changed {
+        review.impact = impacts;
+    }
     review.changes = changes;
     review
 }
@@ -130,7 +141,10 @@ fn headline(s: &StackReview) -> String {
         Status::Failed => return format!("does not build at the {} revision", s.failure.as_ref().map_or("", |f| f.0)),
         Status::Added => format!("added, {count}"),
         Status::Removed => "removed".to_owned(),
-        Status::Changed => count,
+        Status::Changed => match impact::losses(&s.impact) {
+            Some(lost) => format!("{count}; {lost}"),
+            None => count,
+        },
     };
     match &s.plan {
         Ok(steps) => format!("{what}; switch: {}", plan::summary(steps)),
@@ -220,6 +234,17 @@ pub fn text(review: &Review, style: Style) -> String {
                 let _ = writeln!(out, " {}", line(c, |s| s.to_owned()));
             }
         }
+        if !s.impact.is_empty() {
+            let _ = writeln!(out, "  impact");
+            for i in &s.impact {
+                out.push_str("    ");
+                match i.effect {
+                    Effect::LosesData => style.paint(&mut out, Role::Deletion, "!"),
+                    _ => out.push('i'),
+                }
+                let _ = writeln!(out, " {}", i.text);
+            }
+        }
         if let Ok(steps) = &s.plan {
             for step in steps.iter().filter(|st| st.action.touches()) {
                 let reason = if step.reason.is_empty() { String::new() } else { format!(": {}", step.reason) };
@@ -248,6 +273,9 @@ pub fn markdown(review: &Review) -> String {
         review.stacks.len(),
         if changed.is_empty() { String::new() } else { format!(" ({})", changed.iter().map(|s| s.stack.as_str()).collect::<Vec<_>>().join(", ")) }
     );
+    for s in review.stacks.iter().filter(|s| s.layout_only) {
+        let _ = write!(out, "\n{}: {}\n", html(&s.stack), html(&headline(s)));
+    }
     for s in changed {
         let _ = write!(out, "\n<details><summary><b>{}</b>: {}</summary>\n\n", html(&s.stack), html(&headline(s)));
         if let Some((_, message)) = &s.failure {
@@ -257,6 +285,14 @@ pub fn markdown(review: &Review) -> String {
             let _ = writeln!(out, "**{component}**\n");
             for c in changes {
                 let _ = writeln!(out, "- {} {}", marker(c.kind).0.replace('-', "−"), line(c, code));
+            }
+            out.push('\n');
+        }
+        if !s.impact.is_empty() {
+            out.push_str("**impact**\n\n");
+            for i in &s.impact {
+                let mark = if i.effect == Effect::LosesData { "⚠️ " } else { "" };
+                let _ = writeln!(out, "- {mark}{}", html(&i.text));
             }
             out.push('\n');
         }
@@ -292,6 +328,7 @@ pub fn json(review: &Review) -> Value {
                 "status": s.status,
                 "summary": headline(s),
                 "changes": s.changes,
+                "impact": s.impact,
             });
             if let Some(o) = v.as_object_mut() {
                 if let Some((side, message)) = &s.failure {

@@ -1,0 +1,432 @@
+//! Impact: which dashboard panels and alert rules a change reaches. A reviewer sees "3
+//! panels of task-manager-overview lose their data" beside "exporter prometheus removed",
+//! instead of having to know how the pipeline, the scrape job and the panels connect.
+//!
+//! Pure: the two builds are read into an [`Index`] each (what reads what), and every kind of
+//! dependency is followed from what changed to what reads it in the new build, since that
+//! is what will run. The dependencies are the ones the files state: pipelines and their
+//! exporters' endpoints, scrape jobs and their targets, data source URLs and UIDs, the
+//! series each query selects (`job` matchers, recorded metric names, `ALERTS`), and
+//! Alertmanager's routes.
+
+mod index;
+pub mod promql;
+mod routing;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::diff::Files;
+use index::{Feed, Index, Rule};
+use promql::Selector;
+
+/// What a change does to what reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// The panels and alert rules no longer get the series they query.
+    LosesData,
+    /// They read what changed; their results may change.
+    Reads,
+    /// An alert rule reaches other receivers.
+    Routed,
+}
+
+/// A panel of a dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PanelRef {
+    /// The dashboard's UID.
+    pub dashboard: String,
+    pub panel: String,
+}
+
+/// Where an alert rule's alerts go, before (empty for a new rule) and after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Receivers {
+    pub old: Vec<String>,
+    pub new: Vec<String>,
+}
+
+/// One change followed to what depends on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Impact {
+    /// What changed, and why it matters: `metrics stop reaching prometheus (exporter
+    /// prometheus left pipeline metrics of otel-collector)`.
+    pub cause: String,
+    pub effect: Effect,
+    pub panels: Vec<PanelRef>,
+    pub alerts: Vec<String>,
+    /// For [`Effect::Routed`]: the receivers before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receivers: Option<Receivers>,
+    /// The whole statement on one line.
+    pub text: String,
+}
+
+/// Every impact of going from `old` to `new`.
+#[must_use]
+pub fn impacts(old: &Files, new: &Files) -> Vec<Impact> {
+    let (o, n) = (Index::of(old), Index::of(new));
+    let mut out = Vec::new();
+    lost_feeds(&o, &n, &mut out);
+    datasources(&o, &n, &mut out);
+    scrape_jobs(&o, &n, &mut out);
+    rules(&o, &n, &mut out);
+    routing(&o, &n, &mut out);
+    out
+}
+
+/// Where a selector's series come from, as far as the build tells.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Source {
+    /// A collector pipeline (pushed, or scraped from the collector's `prometheus` exporter).
+    Pipeline,
+    /// A scrape job, selected by a `job` matcher.
+    Job(String),
+    /// A recording rule's output.
+    Record(String),
+    /// `ALERTS` of an alert rule.
+    Alert(String),
+}
+
+/// The sources of `selector` on the Prometheus service `prometheus`. A recorded metric has
+/// its rule as a source, and whatever the rule's own query reads.
+fn sources(index: &Index, prometheus: &str, selector: &Selector) -> BTreeSet<Source> {
+    sources_within(index, prometheus, selector, 0)
+}
+
+fn sources_within(index: &Index, prometheus: &str, selector: &Selector, depth: usize) -> BTreeSet<Source> {
+    let mut out = BTreeSet::new();
+    let metric = selector.metric.as_deref().unwrap_or_default();
+    if metric == "ALERTS" || metric == "ALERTS_FOR_STATE" {
+        let names = selector.on("alertname").collect::<Vec<_>>();
+        if !names.is_empty() {
+            for r in index.rules.iter().filter(|r| r.alert && r.prometheus == prometheus && names.iter().all(|m| m.accepts(&r.name))) {
+                out.insert(Source::Alert(r.name.clone()));
+            }
+        }
+        return out;
+    }
+    if let Some(rule) = index.rules.iter().find(|r| !r.alert && r.prometheus == prometheus && r.name == metric) {
+        out.insert(Source::Record(metric.to_owned()));
+        // Rules recording each other in a loop would be refused by Prometheus; stop anyway.
+        if depth < 8 {
+            for s in promql::selectors(&rule.expr) {
+                out.extend(sources_within(index, prometheus, &s, depth + 1));
+            }
+        }
+        return out;
+    }
+    let pipeline_jobs: BTreeSet<&str> = index.feeds.iter().filter(|f| f.backend == prometheus).filter_map(|f| f.job.as_deref()).collect();
+    // `up` and `scrape_*` are written by Prometheus for each scrape, never pushed.
+    let scraped_only = metric == "up" || metric.starts_with("scrape_");
+    let fed = index.fed("metrics", prometheus) && !scraped_only;
+    let job_matchers: Vec<_> = selector.on("job").collect();
+    if job_matchers.is_empty() {
+        // Series scraped by every job (`up`, `scrape_*`) come from no job in particular;
+        // anything else may arrive through the pipeline.
+        if fed {
+            out.insert(Source::Pipeline);
+        }
+        return out;
+    }
+    let jobs: Vec<&str> = index
+        .jobs
+        .iter()
+        .filter(|j| j.prometheus == prometheus && job_matchers.iter().all(|m| m.accepts(&j.name)))
+        .map(|j| j.name.as_str())
+        .collect();
+    for j in &jobs {
+        out.insert(if pipeline_jobs.contains(j) { Source::Pipeline } else { Source::Job((*j).to_owned()) });
+    }
+    // A `job` no scrape job has comes with the series: pushed, or kept by the collector
+    // exporter's `honor_labels` (an app's `service.name`).
+    if jobs.is_empty() && fed {
+        out.insert(Source::Pipeline);
+    }
+    out
+}
+
+/// The panels of `index` that query the data sources `uids`, and the alert rules of the
+/// Prometheus service `prometheus`: every one of them when `wanted` is `None`, else those
+/// with a selector whose source `wanted` accepts.
+fn readers(index: &Index, uids: &BTreeSet<String>, prometheus: Option<&str>, wanted: Option<&dyn Fn(&Source) -> bool>) -> (Vec<PanelRef>, Vec<String>) {
+    let reads = |server: &str, expr: &str| match wanted {
+        None => true,
+        Some(w) => promql::selectors(expr).iter().any(|s| sources(index, server, s).iter().any(w)),
+    };
+    // In the dashboards' own order.
+    let mut panels: Vec<PanelRef> = Vec::new();
+    for p in &index.panels {
+        let hit = p.queries.iter().any(|q| {
+            let Some(uid) = q.datasource.as_ref().filter(|u| uids.contains(*u)) else { return false };
+            let server = index.datasources.get(uid).and_then(|d| d.service.as_deref()).unwrap_or_default();
+            reads(server, &q.expr)
+        });
+        let panel = PanelRef { dashboard: p.dashboard.clone(), panel: p.title.clone() };
+        if hit && !panels.contains(&panel) {
+            panels.push(panel);
+        }
+    }
+    let alerts = match prometheus {
+        Some(server) => index
+            .rules
+            .iter()
+            .filter(|r| r.alert && r.prometheus == server && reads(server, &r.expr))
+            .fold(Vec::new(), |mut names: Vec<String>, r| {
+                if !names.contains(&r.name) {
+                    names.push(r.name.clone());
+                }
+                names
+            }),
+        None => Vec::new(),
+    };
+    (panels, alerts)
+}
+
+/// The data source UIDs served by `service`.
+fn served_by(index: &Index, service: &str) -> BTreeSet<String> {
+    index.datasources.iter().filter(|(_, d)| d.service.as_deref() == Some(service)).map(|(u, _)| u.clone()).collect()
+}
+
+/// A signal that reached a backend through some pipeline and reaches it through none now.
+fn lost_feeds(o: &Index, n: &Index, out: &mut Vec<Impact>) {
+    let lost: BTreeSet<(&str, &str)> =
+        o.feeds.iter().map(|f| (f.signal.as_str(), f.backend.as_str())).filter(|(s, b)| !n.fed(s, b)).collect();
+    for (signal, backend) in lost {
+        let why: Vec<String> = o.feeds.iter().filter(|f| f.signal == signal && f.backend == backend).map(|f| why_lost(f, n)).collect();
+        let cause = format!("{signal} stop reaching {backend} ({})", why.join("; "));
+        let uids = served_by(n, backend);
+        let (panels, alerts) = if signal == "metrics" {
+            // Judged by the old build's wiring: in the new one, no pipeline feeds the backend.
+            readers(&with_feeds(n, o), &uids, Some(backend), Some(&|s: &Source| *s == Source::Pipeline))
+        } else {
+            readers(n, &uids, None, None)
+        };
+        out.push(impact(cause, Effect::LosesData, panels, alerts));
+    }
+}
+
+/// `n` with `o`'s feeds: to tell which queries read what a pipeline used to deliver.
+fn with_feeds(n: &Index, o: &Index) -> Index {
+    Index { feeds: o.feeds.clone(), ..n.clone() }
+}
+
+/// Why a feed of the old build is gone in the new one.
+fn why_lost(f: &Feed, n: &Index) -> String {
+    let (pipeline, collector, exporter) = (&f.pipeline, &f.collector, &f.exporter);
+    if !n.services.is_empty() && !n.services.contains(collector) {
+        return format!("{collector} removed");
+    }
+    if !n.services.is_empty() && !n.services.contains(&f.backend) {
+        return format!("{} removed", f.backend);
+    }
+    let Some((receivers, exporters)) = n.pipeline(collector, pipeline) else {
+        return format!("pipeline {pipeline} of {collector} removed");
+    };
+    if receivers.is_empty() {
+        return format!("pipeline {pipeline} of {collector} has no receivers");
+    }
+    if !exporters.contains(exporter) {
+        return format!("exporter {exporter} left pipeline {pipeline} of {collector}");
+    }
+    if let Some(job) = &f.job {
+        if !n.jobs.iter().any(|j| j.name == *job && j.prometheus == f.backend) {
+            return format!("scrape job {job} of {} removed", f.backend);
+        }
+        return format!("scrape job {job} of {} no longer targets exporter {exporter}", f.backend);
+    }
+    match n.exporter_target(collector, exporter) {
+        Some(Some(to)) => format!("exporter {exporter} of {collector} now sends to {to}"),
+        _ => format!("exporter {exporter} of {collector} changed"),
+    }
+}
+
+fn datasources(o: &Index, n: &Index, out: &mut Vec<Impact>) {
+    for (uid, before) in &o.datasources {
+        let one: BTreeSet<String> = [uid.clone()].into();
+        match n.datasources.get(uid) {
+            None => {
+                let (panels, _) = readers(n, &one, None, None);
+                if !panels.is_empty() {
+                    out.push(impact(format!("datasource {uid} removed"), Effect::LosesData, panels, Vec::new()));
+                }
+            }
+            Some(after) => {
+                // A backend a pipeline fed is reported as the pipeline's loss.
+                let gone = after.service.as_ref().filter(|s| {
+                    !n.services.is_empty() && !n.services.contains(*s) && o.services.contains(*s) && !o.feeds.iter().any(|f| f.backend == **s)
+                });
+                if let Some(service) = gone {
+                    let (panels, _) = readers(n, &one, None, None);
+                    out.push(impact(format!("datasource {uid} points at {service}, which is removed"), Effect::LosesData, panels, Vec::new()));
+                } else if after.value != before.value {
+                    let (panels, _) = readers(n, &one, None, None);
+                    if !panels.is_empty() {
+                        let fields = changed_fields(&before.value, &after.value);
+                        out.push(impact(format!("datasource {uid} changed ({fields})"), Effect::Reads, panels, Vec::new()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The top-level keys that differ between two maps: `url, jsonData`.
+fn changed_fields(a: &serde_json::Value, b: &serde_json::Value) -> String {
+    let empty = serde_json::Map::new();
+    let (a, b) = (a.as_object().unwrap_or(&empty), b.as_object().unwrap_or(&empty));
+    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).filter(|k| a.get(*k) != b.get(*k)).collect();
+    keys.into_iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+}
+
+/// A scrape job removed or changed, and the queries whose `job` matcher selects it. Jobs
+/// that scrape the collector's exporter are pipelines, followed by [`lost_feeds`].
+fn scrape_jobs(o: &Index, n: &Index, out: &mut Vec<Impact>) {
+    let pipeline_jobs: BTreeSet<&str> = o.feeds.iter().chain(n.feeds.iter()).filter_map(|f| f.job.as_deref()).collect();
+    for job in o.jobs.iter().filter(|j| !pipeline_jobs.contains(j.name.as_str())) {
+        let after = n.jobs.iter().find(|j| j.name == job.name && j.prometheus == job.prometheus);
+        if after.is_some_and(|a| a.value == job.value) {
+            continue;
+        }
+        let uids = served_by(n, &job.prometheus);
+        let wanted = |s: &Source| *s == Source::Job(job.name.clone());
+        // Who selected it, judged by the jobs that existed.
+        let judge = Index { jobs: o.jobs.clone(), ..n.clone() };
+        let (panels, alerts) = readers(&judge, &uids, Some(&job.prometheus), Some(&wanted));
+        match after {
+            None => out.push(impact(format!("scrape job {} removed", job.name), Effect::LosesData, panels, alerts)),
+            Some(a) if !panels.is_empty() || !alerts.is_empty() => {
+                let fields = changed_fields(&job.value, &a.value);
+                out.push(impact(format!("scrape job {} changed ({fields})", job.name), Effect::Reads, panels, alerts));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// Recording rules removed or changed, and alert rules removed, followed to the queries of
+/// their output (the recorded metric, `ALERTS{alertname=...}`).
+fn rules(o: &Index, n: &Index, out: &mut Vec<Impact>) {
+    for rule in &o.rules {
+        let after = n.rules.iter().find(|r| r.name == rule.name && r.alert == rule.alert && r.prometheus == rule.prometheus);
+        if after.is_some_and(|a| a.expr == rule.expr && a.labels == rule.labels) {
+            continue;
+        }
+        let source = if rule.alert { Source::Alert(rule.name.clone()) } else { Source::Record(rule.name.clone()) };
+        let wanted = |s: &Source| *s == source;
+        let judge = Index { rules: merged_rules(o, n), ..n.clone() };
+        let uids = served_by(n, &rule.prometheus);
+        let (panels, alerts) = readers(&judge, &uids, Some(&rule.prometheus), Some(&wanted));
+        let alerts: Vec<String> = alerts.into_iter().filter(|a| *a != rule.name && n.rules.iter().any(|r| r.name == *a)).collect();
+        let what = if rule.alert { "alert rule" } else { "recording rule" };
+        match after {
+            None => {
+                if !rule.alert || !panels.is_empty() {
+                    out.push(impact(format!("{what} {} removed", rule.name), Effect::LosesData, panels, alerts));
+                }
+            }
+            Some(_) if !panels.is_empty() || !alerts.is_empty() => {
+                out.push(impact(format!("{what} {} changed", rule.name), Effect::Reads, panels, alerts));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// The new build's rules plus the old build's that are gone: a query of a removed rule's
+/// output still names it.
+fn merged_rules(o: &Index, n: &Index) -> Vec<Rule> {
+    let mut rules = n.rules.clone();
+    rules.extend(o.rules.iter().filter(|r| !n.rules.iter().any(|x| x.name == r.name && x.alert == r.alert)).cloned());
+    rules
+}
+
+/// Alert rules that reach other receivers: their labels changed, the routes changed, or
+/// the rule is new (where does it page?).
+fn routing(o: &Index, n: &Index, out: &mut Vec<Impact>) {
+    let Some(tree) = &n.route else { return };
+    for rule in n.rules.iter().filter(|r| r.alert) {
+        let labels = |r: &Rule| {
+            let mut l: BTreeMap<String, String> = r.labels.clone();
+            l.insert("alertname".to_owned(), r.name.clone());
+            l
+        };
+        let now = routing::receivers(tree, &labels(rule));
+        let before = o.rules.iter().find(|r| r.alert && r.name == rule.name && r.prometheus == rule.prometheus);
+        let was = match (before, &o.route) {
+            (Some(b), Some(t)) => routing::receivers(t, &labels(b)),
+            (Some(_), None) => Vec::new(),
+            (None, _) => {
+                let text = format!("alert rule {} (new) goes to {}", rule.name, now.join(", "));
+                out.push(Impact { cause: text.clone(), effect: Effect::Routed, panels: Vec::new(), alerts: vec![rule.name.clone()], receivers: Some(Receivers { old: Vec::new(), new: now }), text });
+                continue;
+            }
+        };
+        if was != now {
+            let text = format!("alert rule {} now goes to {} (was {})", rule.name, now.join(", "), if was.is_empty() { "no Alertmanager".to_owned() } else { was.join(", ") });
+            out.push(Impact { cause: text.clone(), effect: Effect::Routed, panels: Vec::new(), alerts: vec![rule.name.clone()], receivers: Some(Receivers { old: was, new: now }), text });
+        }
+    }
+}
+
+fn impact(cause: String, effect: Effect, panels: Vec<PanelRef>, alerts: Vec<String>) -> Impact {
+    let text = statement(&cause, effect, &panels, &alerts);
+    Impact { cause, effect, panels, alerts, receivers: None, text }
+}
+
+/// `<cause>: 3 panels of dashboard d (A, B, C) and alert rule X lose their data`.
+fn statement(cause: &str, effect: Effect, panels: &[PanelRef], alerts: &[String]) -> String {
+    let mut who = Vec::new();
+    let mut by_dashboard: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for p in panels {
+        by_dashboard.entry(&p.dashboard).or_default().push(&p.panel);
+    }
+    for (dashboard, titles) in by_dashboard {
+        let n = titles.len();
+        who.push(format!("{n} panel{} of dashboard {dashboard} ({})", if n == 1 { "" } else { "s" }, titles.join(", ")));
+    }
+    if !alerts.is_empty() {
+        who.push(format!("alert rule{} {}", if alerts.len() == 1 { "" } else { "s" }, alerts.join(", ")));
+    }
+    let mut text = format!("{cause}: ");
+    if who.is_empty() {
+        text.push_str("no panel or alert rule of the stack depends on it");
+        return text;
+    }
+    let one = who.len() == 1 && panels.len() + alerts.len() == 1;
+    let _ = write!(
+        text,
+        "{} {}",
+        who.join(" and "),
+        match (effect, one) {
+            (Effect::LosesData, true) => "loses its data",
+            (Effect::LosesData, false) => "lose their data",
+            (_, true) => "reads it",
+            (_, false) => "read it",
+        }
+    );
+    text
+}
+
+/// Panels and alert rules that lose data, for a headline: `3 panels, 1 alert rule`.
+#[must_use]
+pub fn losses(impacts: &[Impact]) -> Option<String> {
+    let lost: Vec<&Impact> = impacts.iter().filter(|i| i.effect == Effect::LosesData).collect();
+    let panels: BTreeSet<&PanelRef> = lost.iter().flat_map(|i| &i.panels).collect();
+    let alerts: BTreeSet<&String> = lost.iter().flat_map(|i| &i.alerts).collect();
+    let mut parts = Vec::new();
+    if !panels.is_empty() {
+        parts.push(format!("{} panel{}", panels.len(), if panels.len() == 1 { "" } else { "s" }));
+    }
+    if !alerts.is_empty() {
+        parts.push(format!("{} alert rule{}", alerts.len(), if alerts.len() == 1 { "" } else { "s" }));
+    }
+    let verb = if panels.len() + alerts.len() == 1 { "loses" } else { "lose" };
+    (!parts.is_empty()).then(|| format!("{} {verb} data", parts.join(" and ")))
+}

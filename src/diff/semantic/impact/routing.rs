@@ -1,0 +1,100 @@
+//! Where Alertmanager sends an alert: its route tree walked as Alertmanager walks it, so a
+//! review can say that an alert now pages another receiver.
+//!
+//! Matching uses the labels the review knows: the rule's own labels and `alertname`. A label
+//! that only the series carries (`instance`, say) counts as absent, as Alertmanager treats a
+//! label an alert lacks.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::promql::{Matcher, Op};
+
+/// The receivers an alert with `labels` reaches under the route tree `root` (the `route:`
+/// of alertmanager.yml), in order.
+#[must_use]
+pub fn receivers(root: &Value, labels: &BTreeMap<String, String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let receiver = root.get("receiver").and_then(Value::as_str).unwrap_or("").to_owned();
+    walk(root, &receiver, labels, &mut out);
+    out.dedup();
+    out
+}
+
+fn walk(route: &Value, inherited: &str, labels: &BTreeMap<String, String>, out: &mut Vec<String>) {
+    let receiver = route.get("receiver").and_then(Value::as_str).unwrap_or(inherited);
+    let mut matched = false;
+    for child in route.get("routes").and_then(Value::as_array).into_iter().flatten() {
+        if !matches(child, labels) {
+            continue;
+        }
+        matched = true;
+        walk(child, receiver, labels, out);
+        if !child.get("continue").and_then(Value::as_bool).unwrap_or(false) {
+            break;
+        }
+    }
+    if !matched {
+        out.push(receiver.to_owned());
+    }
+}
+
+fn matches(route: &Value, labels: &BTreeMap<String, String>) -> bool {
+    let get = |l: &str| labels.get(l).map_or("", String::as_str);
+    let mut all: Vec<Matcher> = route.get("matchers").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).filter_map(parse).collect();
+    for (key, op) in [("match", Op::Eq), ("match_re", Op::Re)] {
+        for (label, value) in route.get(key).and_then(Value::as_object).into_iter().flatten() {
+            all.push(Matcher { label: label.clone(), op, value: value.as_str().unwrap_or_default().to_owned() });
+        }
+    }
+    all.iter().all(|m| m.accepts(get(&m.label)))
+}
+
+/// One of Alertmanager's matcher strings: `severity="critical"`, `team=~"a|b"`, `env!=prod`.
+fn parse(text: &str) -> Option<Matcher> {
+    let at = text.find(['=', '!'])?;
+    let label = text[..at].trim().to_owned();
+    let rest = &text[at..];
+    let (op, width) = if rest.starts_with("=~") {
+        (Op::Re, 2)
+    } else if rest.starts_with("!~") {
+        (Op::NotRe, 2)
+    } else if rest.starts_with("!=") {
+        (Op::Ne, 2)
+    } else {
+        (Op::Eq, 1)
+    };
+    let value = rest[width..].trim();
+    let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value).replace("\\\"", "\"");
+    Some(Matcher { label, op, value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> Value {
+        serde_json::json!({
+            "receiver": "default",
+            "routes": [
+                {"receiver": "pager", "matchers": ["severity=\"critical\""], "continue": true},
+                {"receiver": "team-a", "match_re": {"team": "a|b"}},
+                {"matchers": ["severity=~\"warn.*\""], "routes": [{"receiver": "chat", "match": {"alertname": "Noisy"}}]},
+            ]
+        })
+    }
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn walks_like_alertmanager() {
+        assert_eq!(receivers(&tree(), &labels(&[])), ["default"]);
+        assert_eq!(receivers(&tree(), &labels(&[("severity", "critical"), ("team", "b")])), ["pager", "team-a"], "continue goes on");
+        assert_eq!(receivers(&tree(), &labels(&[("severity", "critical")])), ["pager"]);
+        assert_eq!(receivers(&tree(), &labels(&[("severity", "warning"), ("alertname", "Noisy")])), ["chat"]);
+        assert_eq!(receivers(&tree(), &labels(&[("severity", "warning")])), ["default"], "a child with no receiver inherits");
+    }
+}
