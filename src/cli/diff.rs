@@ -13,8 +13,9 @@ use crate::store::Store;
 /// two builds, each a store path (or its name) or a build number of the stack. With
 /// `--rev A`: every stack at git revision A against the work tree; with `--rev A --rev B`,
 /// both sides from git. Revisions are shown in each component's terms (scrape jobs, alert
-/// rules, pipelines, panels, services) with the plan a switch would follow; `--files` shows
-/// the files' lines instead (docs/REVIEW.md).
+/// rules, pipelines, panels, services) with the plan a switch would follow and the panels
+/// and alert rules each change reaches (lose their data, read what changed, routed
+/// elsewhere); `--files` shows the files' lines instead (docs/REVIEW.md).
 ///
 /// Exit code 0 when the builds are equal, 1 when they differ, 2 on error (a stack that does
 /// not build at a revision is an error, reported with the others).
