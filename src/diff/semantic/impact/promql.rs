@@ -13,25 +13,39 @@ pub enum Op {
     NotRe,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Matcher {
     pub label: String,
     pub op: Op,
     pub value: String,
+    /// `value` compiled, for `=~` and `!~`; `None` when Rust's regex cannot read it.
+    regex: Option<regex::Regex>,
 }
 
+impl PartialEq for Matcher {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.label, self.op, &self.value) == (&other.label, other.op, &other.value)
+    }
+}
+
+impl Eq for Matcher {}
+
 impl Matcher {
+    pub fn new(label: String, op: Op, value: String) -> Matcher {
+        // Prometheus anchors its regular expressions at both ends.
+        let regex = matches!(op, Op::Re | Op::NotRe).then(|| regex::Regex::new(&format!("^(?:{value})$")).ok()).flatten();
+        Matcher { label, op, value, regex }
+    }
+
     /// Whether a series whose `label` is `value` (empty when it has none) is selected.
-    /// Prometheus anchors its regular expressions at both ends.
     pub fn accepts(&self, value: &str) -> bool {
-        let re = || regex::Regex::new(&format!("^(?:{})$", self.value)).ok();
         match self.op {
             Op::Eq => self.value == value,
             Op::Ne => self.value != value,
             // A regular expression Rust cannot read is taken to match: better to name a
             // dependent too many than to miss one.
-            Op::Re => re().is_none_or(|r| r.is_match(value)),
-            Op::NotRe => re().is_none_or(|r| !r.is_match(value)),
+            Op::Re => self.regex.as_ref().is_none_or(|r| r.is_match(value)),
+            Op::NotRe => self.regex.as_ref().is_none_or(|r| !r.is_match(value)),
         }
     }
 }
@@ -269,7 +283,7 @@ fn braces(chars: &[char], i: usize) -> (Vec<Matcher>, Option<String>, usize) {
         if label == "__name__" && op == Op::Eq {
             metric = Some(value);
         } else {
-            matchers.push(Matcher { label, op, value });
+            matchers.push(Matcher::new(label, op, value));
         }
     }
 }
@@ -309,7 +323,7 @@ mod tests {
 
     #[test]
     fn matchers_follow_prometheus() {
-        let m = |op, value: &str| Matcher { label: "job".into(), op, value: value.into() };
+        let m = |op, value: &str| Matcher::new("job".into(), op, value.into());
         assert!(m(Op::Re, "otel.*").accepts("otel-collector"));
         assert!(!m(Op::Re, "otel").accepts("otel-collector"), "anchored at both ends");
         assert!(m(Op::NotRe, "loki").accepts("prometheus"));

@@ -45,7 +45,7 @@ fn matches(route: &Value, labels: &BTreeMap<String, String>) -> bool {
     let mut all: Vec<Matcher> = route.get("matchers").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).filter_map(parse).collect();
     for (key, op) in [("match", Op::Eq), ("match_re", Op::Re)] {
         for (label, value) in route.get(key).and_then(Value::as_object).into_iter().flatten() {
-            all.push(Matcher { label: label.clone(), op, value: value.as_str().unwrap_or_default().to_owned() });
+            all.push(Matcher::new(label.clone(), op, value.as_str().unwrap_or_default().to_owned()));
         }
     }
     all.iter().all(|m| m.accepts(get(&m.label)))
@@ -67,7 +67,7 @@ fn parse(text: &str) -> Option<Matcher> {
     };
     let value = rest[width..].trim();
     let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value).replace("\\\"", "\"");
-    Some(Matcher { label, op, value })
+    Some(Matcher::new(label, op, value))
 }
 
 #[cfg(test)]
