@@ -322,6 +322,23 @@ mod tests {
     }
 
     #[test]
+    fn every_truncation_and_garbage_scans_without_panicking() {
+        let exprs = [
+            r#"sum by (le) (rate(x{job=~"a|b", c!="d\"e"}[5m] offset 1h)) / on(job) group_left(a) {"q.r", z=`y`}"#,
+            "${a:b} [[c]] $d {{{ }}} ((( ))) \" ' ` # comment\n é漢字{é=\"😀\"}",
+        ];
+        for e in exprs {
+            let chars: Vec<char> = e.chars().collect();
+            for end in 0..=chars.len() {
+                let prefix: String = chars[..end].iter().collect();
+                let _ = selectors(&prefix);
+                let suffix: String = chars[end..].iter().collect();
+                let _ = selectors(&suffix);
+            }
+        }
+    }
+
+    #[test]
     fn matchers_follow_prometheus() {
         let m = |op, value: &str| Matcher::new("job".into(), op, value.into());
         assert!(m(Op::Re, "otel.*").accepts("otel-collector"));
