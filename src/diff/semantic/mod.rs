@@ -120,15 +120,21 @@ fn file_changes(path: &str, old: Option<&[u8]>, new: Option<&[u8]>, options: Opt
     }
 }
 
-fn parse(path: &str, bytes: &[u8], options: Options) -> Option<Parsed> {
+/// A build file as a document, by its extension: JSON, or YAML; `None` for other text or
+/// content that does not parse.
+fn document(path: &str, bytes: &[u8]) -> Option<Value> {
     let text = std::str::from_utf8(bytes).ok()?;
-    let value: Value = if path.ends_with(".json") {
-        serde_json::from_str(text).ok()?
+    if path.ends_with(".json") {
+        serde_json::from_str(text).ok()
     } else if path.ends_with(".yml") || path.ends_with(".yaml") {
-        crate::yaml::parse(text).ok()?
+        crate::yaml::parse(text).ok()
     } else {
-        return None;
-    };
+        None
+    }
+}
+
+fn parse(path: &str, bytes: &[u8], options: Options) -> Option<Parsed> {
+    let value = document(path, bytes)?;
     let (component, namer): (&'static str, Namer) = if compose::claims(path, &value) {
         ("services", compose::subject)
     } else if prometheus::claims_rules(path, &value) {

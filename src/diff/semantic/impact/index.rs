@@ -86,7 +86,7 @@ impl Index {
         let mut index = Index::default();
         let mut dashboards = Vec::new();
         for (path, bytes) in files {
-            let Some(value) = parse(path, bytes) else { continue };
+            let Some(value) = super::super::document(path, bytes) else { continue };
             let service = service_of(path);
             if path == crate::plan::ACTIVATION {
                 index.services = value.get("services").and_then(Value::as_array).into_iter().flatten()
@@ -179,17 +179,6 @@ impl Index {
     pub fn exporter_target(&self, collector: &str, exporter: &str) -> Option<Option<String>> {
         let e = self.collectors.get(collector)?.get("exporters")?.get(exporter)?;
         Some(endpoint(e).and_then(|u| host(&u)))
-    }
-}
-
-fn parse(path: &str, bytes: &[u8]) -> Option<Value> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    if path.ends_with(".json") {
-        serde_json::from_str(text).ok()
-    } else if path.ends_with(".yml") || path.ends_with(".yaml") {
-        crate::yaml::parse(text).ok()
-    } else {
-        None
     }
 }
 
