@@ -35,7 +35,7 @@ let ui = grafana::server(#{
 ui.dashboard(#{ uid: "review", title: "Review", panels: [
     #{ title: "Targets up", type: "stat", datasource: "prometheus", query: "sum(up)" },
     #{ title: "Targets down", type: "stat", datasource: "prometheus", query: "count(up == 0)" },
-    #{ title: "App requests", datasource: "prometheus", query: "sum(rate(http_server_request_duration_seconds_count[$__rate_interval]))" },
+    #{ title: "App requests", datasource: "prometheus", query: `sum(rate(http_server_request_duration_seconds_count{job="app"}[$__rate_interval]))` },
 ]});
 "#;
 

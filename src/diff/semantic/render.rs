@@ -240,6 +240,7 @@ pub fn text(review: &Review, style: Style) -> String {
                 out.push_str("    ");
                 match i.effect {
                     Effect::LosesData => style.paint(&mut out, Role::Deletion, "!"),
+                    Effect::MayLoseData => out.push('?'),
                     _ => out.push('i'),
                 }
                 let _ = writeln!(out, " {}", i.text);

@@ -31,6 +31,8 @@ use promql::Selector;
 pub enum Effect {
     /// The panels and alert rules no longer get the series they query.
     LosesData,
+    /// Their queries name no `job`: some of their series may come from elsewhere.
+    MayLoseData,
     /// They read what changed; their results may change.
     Reads,
     /// An alert rule reaches other receivers.
@@ -86,6 +88,9 @@ pub fn impacts(old: &Files, new: &Files) -> Vec<Impact> {
 enum Source {
     /// A collector pipeline (pushed, or scraped from the collector's `prometheus` exporter).
     Pipeline,
+    /// A collector pipeline or a scrape job: the selector names no `job`, and a pipeline
+    /// feeds its Prometheus.
+    Unscoped,
     /// A scrape job, selected by a `job` matcher.
     Job(String),
     /// A recording rule's output.
@@ -128,10 +133,8 @@ fn sources_within(index: &Index, prometheus: &str, selector: &Selector, depth: u
     let fed = index.fed("metrics", prometheus) && !scraped_only;
     let job_matchers: Vec<_> = selector.on("job").collect();
     if job_matchers.is_empty() {
-        // Series scraped by every job (`up`, `scrape_*`) come from no job in particular;
-        // anything else may arrive through the pipeline.
         if fed {
-            out.insert(Source::Pipeline);
+            out.insert(Source::Unscoped);
         }
         return out;
     }
@@ -202,13 +205,24 @@ fn lost_feeds(o: &Index, n: &Index, out: &mut Vec<Impact>) {
         let why: Vec<String> = o.feeds.iter().filter(|f| f.signal == signal && f.backend == backend).map(|f| why_lost(f, n)).collect();
         let cause = format!("{signal} stop reaching {backend} ({})", why.join("; "));
         let uids = served_by(n, backend);
-        let (panels, alerts) = if signal == "metrics" {
-            // Judged by the old build's wiring: in the new one, no pipeline feeds the backend.
-            readers(&with_feeds(n, o), &uids, Some(backend), Some(&|s: &Source| *s == Source::Pipeline))
-        } else {
-            readers(n, &uids, None, None)
-        };
-        out.push(impact(cause, Effect::LosesData, panels, alerts));
+        if signal != "metrics" {
+            let (panels, alerts) = readers(n, &uids, None, None);
+            out.push(impact(cause, Effect::LosesData, panels, alerts));
+            continue;
+        }
+        // Judged by the old build's wiring: in the new one, no pipeline feeds the backend.
+        let judge = with_feeds(n, o);
+        let (panels, alerts) = readers(&judge, &uids, Some(backend), Some(&|s: &Source| *s == Source::Pipeline));
+        let (maybe_panels, maybe_alerts) = readers(&judge, &uids, Some(backend), Some(&|s: &Source| *s == Source::Unscoped));
+        let maybe_panels: Vec<PanelRef> = maybe_panels.into_iter().filter(|p| !panels.contains(p)).collect();
+        let maybe_alerts: Vec<String> = maybe_alerts.into_iter().filter(|a| !alerts.contains(a)).collect();
+        let maybe = !maybe_panels.is_empty() || !maybe_alerts.is_empty();
+        if !panels.is_empty() || !alerts.is_empty() || !maybe {
+            out.push(impact(cause.clone(), Effect::LosesData, panels, alerts));
+        }
+        if maybe {
+            out.push(impact(cause, Effect::MayLoseData, maybe_panels, maybe_alerts));
+        }
     }
 }
 
@@ -407,6 +421,8 @@ fn statement(cause: &str, effect: Effect, panels: &[PanelRef], alerts: &[String]
         match (effect, one) {
             (Effect::LosesData, true) => "loses its data",
             (Effect::LosesData, false) => "lose their data",
+            (Effect::MayLoseData, true) => "may lose its data (its queries select no job)",
+            (Effect::MayLoseData, false) => "may lose their data (their queries select no job)",
             (_, true) => "reads it",
             (_, false) => "read it",
         }
