@@ -1,0 +1,154 @@
+//! Whole-process timings of `obsbuild diff --rev A --rev B` (the code review,
+//! docs/REVIEW.md): both revisions exported with `git archive`, every named stack built
+//! on both sides, compared in each component's terms, the switch plan worked out.
+//! Prints medians; asserts nothing about timing.
+//!
+//!     cargo bench --bench review
+//!
+//! Each scenario is a temporary git repository holding a project (`lib/` copied from this
+//! one, one script in `stacks/`) with two commits tagged `base` and `next`; `next` makes
+//! one review-sized change. Each run is a fresh process, as a user or a CI job runs it,
+//! started in the project folder. The exit code is checked (1: something changed; 0:
+//! nothing did) so a run that fails is never timed as a review.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{copy_lib, header, report, synthetic};
+
+/// Git, isolated from the user's and the system's configuration.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A git repository at `dir` holding `lib/` and `stacks/<name>.rhai` = `script`, committed
+/// and tagged `base`; then `script` with `from` replaced by `to` (which must occur in it),
+/// committed and tagged `next`.
+fn repository(root: &Path, dir: &Path, name: &str, script: &str, from: &str, to: &str, what: &str) {
+    assert!(script.contains(from), "`{from}` is not in stacks/{name}.rhai: the change to review would be no change");
+    std::fs::create_dir_all(dir.join("stacks")).expect("temp folder");
+    copy_lib(root, dir);
+    let stack = dir.join("stacks").join(format!("{name}.rhai"));
+    std::fs::write(&stack, script).expect("write stack");
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-q", "-m", "base"]);
+    git(dir, &["tag", "base"]);
+    std::fs::write(&stack, script.replacen(from, to, 1)).expect("write stack");
+    git(dir, &["commit", "-q", "-a", "-m", what]);
+    git(dir, &["tag", "next"]);
+}
+
+/// `obsbuild diff --rev old --rev new stack` in `project`, whole process; asserts its exit code.
+fn review(project: &Path, old: &str, new: &str, stack: &str, expected: i32) -> Duration {
+    let started = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_obsbuild"))
+        .args(["diff", "--rev", old, "--rev", new, stack])
+        .current_dir(project)
+        .env("NO_COLOR", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run obsbuild");
+    let elapsed = started.elapsed();
+    assert_eq!(status.code(), Some(expected), "obsbuild diff --rev {old} --rev {new} {stack} in {}", project.display());
+    elapsed
+}
+
+/// What `diff --rev` does with git and nothing else: resolve both revisions and unpack
+/// each with `git archive | tar -x` into a new folder (as src/git.rs does).
+fn export_only(project: &Path, scratch: &Path) -> Duration {
+    let _ = std::fs::remove_dir_all(scratch);
+    let started = Instant::now();
+    for rev in ["base", "next"] {
+        let into = scratch.join(rev);
+        std::fs::create_dir_all(&into).expect("temp folder");
+        let commit = git(project, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]);
+        let mut archive = Command::new("git")
+            .args(["archive", "--format=tar", &commit])
+            .current_dir(project)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run git archive");
+        let status = Command::new("tar")
+            .arg("-x")
+            .arg("-C")
+            .arg(&into)
+            .stdin(archive.stdout.take().expect("archive output"))
+            .status()
+            .expect("run tar");
+        assert!(status.success(), "tar -x of {rev}");
+        assert!(archive.wait().expect("wait for git archive").success(), "git archive {rev}");
+    }
+    started.elapsed()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; accept and ignore harness arguments.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let tmp = std::env::temp_dir().join(format!("obsbuild-bench-review-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    // Scenario A: the default stack, one alert rule's `for` lengthened.
+    let default = tmp.join("default");
+    let script = std::fs::read_to_string(root.join("stacks/task-manager.rhai")).expect("read stacks/task-manager.rhai");
+    repository(
+        &root,
+        &default,
+        "task-manager",
+        &script,
+        "\"for\": \"1m\",",
+        "\"for\": \"5m\",",
+        "CollectorDown fires after 5m, not 1m",
+    );
+    // Scenario B: synthetic stacks, Prometheus's scrape interval changed.
+    let synthetic_repo = |n: usize| {
+        let dir = tmp.join(format!("synthetic-{n}"));
+        repository(
+            &root,
+            &dir,
+            &format!("synthetic-{n}"),
+            &synthetic(n),
+            "let metrics = prometheus::server();",
+            "let metrics = prometheus::server(#{ scrape_interval: \"30s\" });",
+            "Scrape every 30s",
+        );
+        dir
+    };
+    let (s100, s1000) = (synthetic_repo(100), synthetic_repo(1000));
+
+    header();
+    let runs = 30;
+    let same: Vec<Duration> = (0..runs).map(|_| review(&default, "base", "base", "task-manager", 0)).collect();
+    report("default stack, both sides identical", same);
+    let changed: Vec<Duration> = (0..runs).map(|_| review(&default, "base", "next", "task-manager", 1)).collect();
+    report("default stack, one alert rule changed", changed);
+    let export: Vec<Duration> = (0..runs).map(|_| export_only(&default, &tmp.join("export"))).collect();
+    report("default stack, git export of both only", export);
+    let s: Vec<Duration> = (0..10).map(|_| review(&s100, "base", "next", "synthetic-100", 1)).collect();
+    report("100 services, scrape interval changed", s);
+    let s: Vec<Duration> = (0..10).map(|_| review(&s1000, "base", "next", "synthetic-1000", 1)).collect();
+    report("1,000 services, scrape interval changed", s);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
