@@ -42,7 +42,7 @@ pub fn export_revision(top: &Path, rev: &str, into: &Path) -> Result<(), String>
     }
     let resolved = git(top, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
         .ok_or_else(|| format!("`{rev}` is not a commit of the repository at `{}`", top.display()))?;
-    let archive = Command::new("git")
+    let mut archive = Command::new("git")
         .arg("-C")
         .arg(top)
         .args(["archive", "--format=tar", &resolved])
@@ -51,7 +51,9 @@ pub fn export_revision(top: &Path, rev: &str, into: &Path) -> Result<(), String>
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run git: {e}"))?;
-    let Some(stdout) = archive.stdout else {
+    let Some(stdout) = archive.stdout.take() else {
+        let _ = archive.kill();
+        let _ = archive.wait();
         return Err("cannot read the output of git archive".to_owned());
     };
     let status = Command::new("tar")
@@ -61,8 +63,14 @@ pub fn export_revision(top: &Path, rev: &str, into: &Path) -> Result<(), String>
         .stdin(stdout)
         .stderr(Stdio::null())
         .status()
-        .map_err(|e| format!("cannot run tar: {e}"))?;
-    if !status.success() {
+        .map_err(|e| format!("cannot run tar: {e}"));
+    // Wait for git whatever tar did: a half-written archive must not pass for a revision.
+    let archived = archive.wait_with_output().map_err(|e| format!("cannot run git archive: {e}"))?;
+    if !archived.status.success() {
+        let why = String::from_utf8_lossy(&archived.stderr);
+        return Err(format!("git archive of `{rev}` failed: {}", why.trim()));
+    }
+    if !status?.success() {
         return Err(format!("cannot unpack revision `{rev}`"));
     }
     Ok(())
