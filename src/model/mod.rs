@@ -18,7 +18,8 @@ pub use hosts::{HostEntry, Hosts, host_name_problem};
 pub use image::{Image, ImageProblem, Version};
 pub use net::{Network, Port, Protocol, Subnet};
 pub use prometheus::{
-    AlertCase, Alertmanager, ExpectedAlert, Prometheus, Route, Rule, RuleGroup, RuleTest, ScrapeJob,
+    AlertCase, Alertmanager, ExpectedAlert, Prometheus, Route, Rule, RuleGroup, RuleTest, ScrapeJob, is_label_name,
+    parse_matcher,
 };
 pub use secret::{SECRETS_MOUNT, Secret, looks_secret};
 pub use service::{

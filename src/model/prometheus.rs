@@ -108,3 +108,31 @@ pub struct Route {
     pub settings: Tree,
     pub span: Span,
 }
+
+/// Whether `name` is a Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// One of Alertmanager's matcher strings (`severity="critical"`, `team =~ "db|infra"`,
+/// `receiver=oncall`) as (label, operator, value without its quotes); `None` when it is not
+/// one. Validation refuses what this refuses; the review reads routes with it.
+pub fn parse_matcher(text: &str) -> Option<(String, &'static str, String)> {
+    let m = text.trim();
+    let name_len = m.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').count();
+    if name_len == 0 || !is_label_name(&m[..name_len]) {
+        return None;
+    }
+    let rest = m[name_len..].trim_start();
+    let op = ["=~", "!~", "!=", "="].into_iter().find(|op| rest.starts_with(op))?;
+    let value = rest[op.len()..].trim();
+    let value = if let Some(inner) = value.strip_prefix('"') {
+        inner.strip_suffix('"')?.replace("\\\"", "\"")
+    } else if value.contains(char::is_whitespace) {
+        return None;
+    } else {
+        value.to_owned()
+    };
+    Some((m[..name_len].to_owned(), op, value))
+}

@@ -77,7 +77,7 @@ fn rules(check: &mut Check, s: &Service, p: &Prometheus) {
                 check.error(&r.span, name, format!("rule `{name}` of `{}` has an empty `expr`", s.name));
             }
             for label in r.labels.keys().chain(r.annotations.keys()) {
-                if !label_name(label) {
+                if !crate::model::is_label_name(label) {
                     check.error(&r.span, label, format!("`{label}` in rule `{name}` is not a label name (`[a-zA-Z_][a-zA-Z0-9_]*`)"));
                 }
             }
@@ -121,17 +121,12 @@ fn tests(check: &mut Check, s: &Service, p: &Prometheus) {
                 };
             }
             for label in c.expected.iter().flat_map(|e| e.labels.keys().chain(e.annotations.keys())) {
-                if !label_name(label) {
+                if !crate::model::is_label_name(label) {
                     check.error(&t.span, label, format!("`{label}` in an alert test of `{}` is not a label name", s.name));
                 }
             }
         }
     }
-}
-
-fn label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Settings the pinned version does not have.
@@ -189,20 +184,7 @@ fn routes(check: &mut Check, s: &Service, a: &Alertmanager) {
 }
 
 fn matcher(m: &str) -> bool {
-    let m = m.trim();
-    let name_len = m.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').count();
-    if name_len == 0 || !label_name(&m[..name_len]) {
-        return false;
-    }
-    let rest = m[name_len..].trim_start();
-    let op = ["=~", "!~", "!=", "="].into_iter().find(|op| rest.starts_with(op));
-    let Some(op) = op else { return false };
-    let value = rest[op.len()..].trim();
-    if let Some(inner) = value.strip_prefix('"') {
-        inner.ends_with('"') && !inner.is_empty()
-    } else {
-        !value.contains(char::is_whitespace)
-    }
+    crate::model::parse_matcher(m).is_some()
 }
 
 #[cfg(test)]

@@ -51,22 +51,15 @@ fn matches(route: &Value, labels: &BTreeMap<String, String>) -> bool {
     all.iter().all(|m| m.accepts(get(&m.label)))
 }
 
-/// One of Alertmanager's matcher strings: `severity="critical"`, `team=~"a|b"`, `env!=prod`.
+/// One of Alertmanager's matcher strings, as validation reads it.
 fn parse(text: &str) -> Option<Matcher> {
-    let at = text.find(['=', '!'])?;
-    let label = text[..at].trim().to_owned();
-    let rest = &text[at..];
-    let (op, width) = if rest.starts_with("=~") {
-        (Op::Re, 2)
-    } else if rest.starts_with("!~") {
-        (Op::NotRe, 2)
-    } else if rest.starts_with("!=") {
-        (Op::Ne, 2)
-    } else {
-        (Op::Eq, 1)
+    let (label, op, value) = crate::model::parse_matcher(text)?;
+    let op = match op {
+        "=~" => Op::Re,
+        "!~" => Op::NotRe,
+        "!=" => Op::Ne,
+        _ => Op::Eq,
     };
-    let value = rest[width..].trim();
-    let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value).replace("\\\"", "\"");
     Some(Matcher::new(label, op, value))
 }
 
