@@ -9,6 +9,11 @@
 //! `evaluate`, `validate`, `render` and `diff` are pure functions over data. Only `store`
 //! touches the file system; `cli` is the thin edge that wires the stages to a terminal.
 
+/// Counts what each thread holds, so a script's evaluation can be held to a memory budget
+/// (`evaluate/budget.rs`).
+#[global_allocator]
+static ALLOCATOR: evaluate::CountingAllocator = evaluate::CountingAllocator;
+
 pub mod cli;
 pub mod diagnostic;
 pub mod apply;

@@ -6,7 +6,7 @@ use rhai::{EvalAltResult, Position};
 
 use super::position::{is_library, widen};
 use super::resolver::ImportError;
-use super::sandbox::{DEADLINE_TOKEN, Limits};
+use super::sandbox::{Limits, Stopped};
 use crate::diagnostic::{Diagnostic, Sources, Span, suggest};
 
 /// Names scripts call most; "did you mean" looks here when a function is unknown.
@@ -115,10 +115,23 @@ fn describe(e: &EvalAltResult, limits: &Limits) -> (String, Option<String>) {
     let loop_help = Some("look for a loop or recursion that never ends".to_owned());
     match e {
         EvalAltResult::ErrorParsing(t, _) => (format!("syntax error: {t}"), None),
-        EvalAltResult::ErrorTerminated(token, _) if token.to_string() == DEADLINE_TOKEN => (
-            format!("the script ran for more than {} ms and was stopped", limits.deadline.as_millis()),
-            loop_help,
-        ),
+        EvalAltResult::ErrorTerminated(token, _) => match token.clone().try_cast::<Stopped>() {
+            Some(Stopped::Deadline) => (
+                format!("the script ran for more than {} ms and was stopped", limits.deadline.as_millis()),
+                loop_help,
+            ),
+            Some(Stopped::Operations) => (
+                format!("the script ran more than {} operations and was stopped", limits.max_operations),
+                loop_help,
+            ),
+            Some(Stopped::Memory) => (
+                format!("the script held more than {} MiB of memory and was stopped", limits.max_memory >> 20),
+                Some("look for a loop that keeps building larger values or declaring things".to_owned()),
+            ),
+            // Reported from the `Stop` itself, which knows the call that asked.
+            Some(Stopped::Asked) => ("the script was stopped".to_owned(), None),
+            None => ("the script was stopped".to_owned(), None),
+        },
         EvalAltResult::ErrorTooManyOperations(_) => (
             format!("the script ran more than {} operations and was stopped", limits.max_operations),
             loop_help,

@@ -6,9 +6,11 @@
 //! the native stack and abort obsbuild.
 
 pub mod api;
+mod budget;
 mod builder;
 mod convert;
 mod errors;
+mod isolate;
 mod library;
 mod position;
 mod resolver;
@@ -22,6 +24,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 pub use library::PREFIX as LIBRARY_PREFIX;
+pub use budget::Counting as CountingAllocator;
 pub use sandbox::{Limits, Trace};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Sources, Span};
@@ -135,9 +138,10 @@ fn run(
     let sources = Rc::new(RefCell::new(Sources::default()));
     sources.borrow_mut().insert(main.clone(), text.as_str().into());
     let running = Rc::new(RefCell::new(vec![main.clone()]));
-    let api = api::Api::new(position::Placer { sources: sources.clone(), running: running.clone(), trace });
+    let stop = sandbox::Stop::default();
+    let api = api::Api::new(position::Placer { sources: sources.clone(), running: running.clone(), trace }, stop.clone(), &limits);
 
-    let mut engine = sandbox::engine(&limits, trace);
+    let mut engine = sandbox::engine(&limits, trace, &stop);
     api::register(&mut engine, &api);
     engine.set_module_resolver(resolver::Resolver::new(roots, limits.max_file_size, sources.clone(), running));
 
@@ -153,8 +157,10 @@ fn run(
     let sources = sources.borrow().clone();
 
     let mut diagnostics = builder.diagnostics.clone();
-    if let Err(d) = outcome {
-        diagnostics.push(d);
+    // A stop a native function asked for says why better than the termination it caused.
+    match (stop.take(), outcome) {
+        (Some(d), _) | (None, Err(d)) => diagnostics.push(d),
+        (None, Ok(_)) => {}
     }
     if !diagnostics.is_empty() {
         return Err(Failure { diagnostics: Diagnostics(diagnostics).sorted(), sources });

@@ -206,7 +206,7 @@ impl ModuleResolver for Resolver {
         self.running.borrow_mut().pop();
         let module = result.map_err(|e| Box::new(EvalAltResult::ErrorInModule(name.to_string(), e, pos)))?;
 
-        let module: rhai::Shared<Module> = module.into();
+        let module: rhai::Shared<Module> = super::isolate::isolate(module).into();
         self.loaded.borrow_mut().insert(name, module.clone());
         Ok(module)
     }

@@ -3,9 +3,14 @@
 //! Scripts describe a stack; they cannot read files, the network, the clock or the
 //! environment, cannot sleep, and print only to obsbuild's trace list. `Engine::new_raw()`
 //! starts with none of those; we add back only the pure packages. Every limit Rhai has is
-//! set, and a wall-clock deadline is checked from `on_progress` (which, unlike `sleep`, the
-//! script cannot block, as `sleep` does not exist here).
+//! set, and `on_progress`, called before every operation, enforces what Rhai's limits do
+//! not: a wall-clock deadline, an operation count that also covers calls into modules
+//! (which Rhai counts on a copy of its state, see `isolate.rs`), the memory the evaluation
+//! holds (`budget.rs`), and a stop asked for by a native function whose error Rhai would
+//! swallow (`Stop`).
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use rhai::packages::{
@@ -13,6 +18,8 @@ use rhai::packages::{
     BasicMathPackage, BasicStringPackage, BitFieldPackage, LogicPackage, MoreStringPackage, Package,
 };
 use rhai::{Dynamic, Engine};
+
+use crate::diagnostic::Diagnostic;
 
 /// Limits for one evaluation. The defaults bound any script to well under two seconds and a
 /// few hundred MiB; real stacks use a small fraction of each.
@@ -29,6 +36,8 @@ pub struct Limits {
     pub max_modules: usize,
     pub max_variables: usize,
     pub max_functions: usize,
+    /// Most bytes the evaluation may hold at once, everything it allocated counted.
+    pub max_memory: usize,
     /// Largest script or module file read, in bytes.
     pub max_file_size: u64,
     /// Stack of the evaluation thread. Rhai recurses on the native stack; at 2 MiB a
@@ -51,6 +60,7 @@ impl Default for Limits {
             max_modules: 256,
             max_variables: 10_000,
             max_functions: 2_000,
+            max_memory: 256 << 20,
             max_file_size: 1 << 20,
             thread_stack: 256 << 20,
         }
@@ -61,8 +71,39 @@ impl Default for Limits {
 /// would cost more than the script.
 const CLOCK_EVERY: u64 = 256;
 
-/// Marker carried by the termination token when the deadline passes.
-pub const DEADLINE_TOKEN: &str = "obsbuild:deadline";
+/// Why `on_progress` stopped a script: the value of Rhai's termination token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    Deadline,
+    Operations,
+    Memory,
+    /// A native function asked for it ([`Stop::request`]); the diagnostic is in the `Stop`.
+    Asked,
+}
+
+/// A request to stop the script at its next operation, shared by the native functions:
+/// for failures inside calls whose errors Rhai replaces with a fallback (printing a value
+/// falls back to Rust's formatting of it, which is what must not happen).
+#[derive(Clone, Debug, Default)]
+pub struct Stop {
+    asked: Rc<Cell<bool>>,
+    why: Rc<RefCell<Option<Diagnostic>>>,
+}
+
+impl Stop {
+    /// Stops the script at its next operation with `why`; the first request wins.
+    pub fn request(&self, why: Diagnostic) {
+        if !self.asked.replace(true) {
+            *self.why.borrow_mut() = Some(why);
+        }
+    }
+
+    /// The diagnostic of the request, if one was made (also when the script ended before
+    /// its next operation).
+    pub fn take(&self) -> Option<Diagnostic> {
+        self.why.borrow_mut().take()
+    }
+}
 
 /// Whether evaluation keeps Rhai's call stack.
 ///
@@ -77,7 +118,7 @@ pub enum Trace {
 }
 
 /// A raw engine with the pure packages, all limits, and the deadline armed from now.
-pub fn engine(limits: &Limits, trace: Trace) -> Engine {
+pub fn engine(limits: &Limits, trace: Trace, stop: &Stop) -> Engine {
     let mut engine = Engine::new_raw();
     for package in [
         ArithmeticPackage::new().as_shared_module(),
@@ -108,13 +149,26 @@ pub fn engine(limits: &Limits, trace: Trace) -> Engine {
         .set_max_functions(limits.max_functions);
 
     let started = Instant::now();
-    let deadline = limits.deadline;
-    engine.on_progress(move |ops| {
-        if ops % CLOCK_EVERY == 0 && started.elapsed() > deadline {
-            Some(Dynamic::from(DEADLINE_TOKEN))
+    let (deadline, max_operations) = (limits.deadline, limits.max_operations);
+    let memory_at_start = super::budget::live();
+    let max_memory = isize::try_from(limits.max_memory).unwrap_or(isize::MAX);
+    let operations = Cell::new(0u64);
+    let stop = stop.clone();
+    engine.on_progress(move |_| {
+        let n = operations.get() + 1;
+        operations.set(n);
+        let stopped = if n > max_operations {
+            Stopped::Operations
+        } else if super::budget::live().saturating_sub(memory_at_start) > max_memory {
+            Stopped::Memory
+        } else if stop.asked.get() {
+            Stopped::Asked
+        } else if n.is_multiple_of(CLOCK_EVERY) && started.elapsed() > deadline {
+            Stopped::Deadline
         } else {
-            None
-        }
+            return None;
+        };
+        Some(Dynamic::from(stopped))
     });
     // The debugger is only registered to keep the call stack.
     if trace == Trace::CallStack {

@@ -10,16 +10,59 @@ use crate::model::Tree;
 /// conversion itself from recursing without end on a self-referencing shared value.
 const MAX_DEPTH: usize = 64;
 
+/// Most bytes one value handed to obsbuild may take as a settings tree (its strings, and a
+/// few bytes for every other item). Script values share strings, config files do not: a
+/// map of 20,000 entries naming one 1 MiB string is 20 GB once written out.
+pub const MAX_VALUE_BYTES: usize = 32 << 20;
+
+/// What one item of a tree costs besides its text, for [`MAX_VALUE_BYTES`].
+const ITEM_BYTES: usize = 16;
+
 /// Converts a script value into a settings tree. A service handle becomes its name, so
 /// `depends_on: [loki]` and `depends_on: ["loki"]` mean the same.
 pub fn to_tree(value: &Dynamic) -> Result<Tree, String> {
-    convert(value, "", 0)
+    to_tree_within(value, MAX_VALUE_BYTES)
 }
 
-fn convert(value: &Dynamic, path: &str, depth: usize) -> Result<Tree, String> {
-    if depth > MAX_DEPTH {
-        return Err(format!("`{path}` is nested more than {MAX_DEPTH} levels deep"));
+/// [`to_tree`], refusing a value that would take more than `max_bytes`.
+pub fn to_tree_within(value: &Dynamic, max_bytes: usize) -> Result<Tree, String> {
+    let mut left = max_bytes;
+    convert(value, "", 0, &mut left).map_err(|e| match e {
+        Refused::TooLarge => format!(
+            "the value is larger than {} MiB once written out (shared strings count each time they appear)",
+            max_bytes >> 20
+        ),
+        Refused::Other(message) => message,
+    })
+}
+
+enum Refused {
+    TooLarge,
+    Other(String),
+}
+
+impl From<String> for Refused {
+    fn from(message: String) -> Self {
+        Refused::Other(message)
     }
+}
+
+impl From<&str> for Refused {
+    fn from(message: &str) -> Self {
+        Refused::Other(message.to_owned())
+    }
+}
+
+fn spend(left: &mut usize, bytes: usize) -> Result<(), Refused> {
+    *left = left.checked_sub(bytes.saturating_add(ITEM_BYTES)).ok_or(Refused::TooLarge)?;
+    Ok(())
+}
+
+fn convert(value: &Dynamic, path: &str, depth: usize, left: &mut usize) -> Result<Tree, Refused> {
+    if depth > MAX_DEPTH {
+        return Err(format!("`{path}` is nested more than {MAX_DEPTH} levels deep").into());
+    }
+    spend(left, 0)?;
     if value.is_unit() {
         return Ok(Tree::Null);
     }
@@ -32,13 +75,15 @@ fn convert(value: &Dynamic, path: &str, depth: usize) -> Result<Tree, String> {
     if let Ok(f) = value.as_float() {
         return serde_json::Number::from_f64(f)
             .map(Tree::Number)
-            .ok_or_else(|| format!("`{path}` is {f}, which no config file can hold"));
+            .ok_or_else(|| format!("`{path}` is {f}, which no config file can hold").into());
     }
     if let Ok(c) = value.as_char() {
         return Ok(Tree::String(c.to_string()));
     }
     if value.is_string() {
-        return Ok(Tree::String(value.clone().into_string().unwrap_or_default()));
+        let text = value.read_lock::<rhai::ImmutableString>().ok_or("string is locked")?;
+        spend(left, text.len())?;
+        return Ok(Tree::String(text.to_string()));
     }
     if let Some(service) = value.clone().try_cast::<ServiceRef>() {
         return Ok(Tree::String(service.name().to_owned()));
@@ -47,7 +92,7 @@ fn convert(value: &Dynamic, path: &str, depth: usize) -> Result<Tree, String> {
         let array = value.read_lock::<rhai::Array>().ok_or("array is locked")?;
         let mut items = Vec::with_capacity(array.len());
         for (i, item) in array.iter().enumerate() {
-            items.push(convert(item, &format!("{path}[{i}]"), depth + 1)?);
+            items.push(convert(item, &format!("{path}[{i}]"), depth + 1, left)?);
         }
         return Ok(Tree::Array(items));
     }
@@ -55,16 +100,17 @@ fn convert(value: &Dynamic, path: &str, depth: usize) -> Result<Tree, String> {
         let map = value.read_lock::<rhai::Map>().ok_or("map is locked")?;
         let mut out = serde_json::Map::new();
         for (key, item) in map.iter() {
+            spend(left, key.len())?;
             let child = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
-            out.insert(key.to_string(), convert(item, &child, depth + 1)?);
+            out.insert(key.to_string(), convert(item, &child, depth + 1, left)?);
         }
         return Ok(Tree::Object(out));
     }
     let shown = if path.is_empty() { "the value".to_owned() } else { format!("`{path}`") };
-    Err(format!(
+    Err(Refused::Other(format!(
         "{shown} is a {}, which cannot go into a config file; use a string, number, boolean, array or map",
         friendly_type(value.type_name())
-    ))
+    )))
 }
 
 pub fn friendly_type(name: &str) -> &str {

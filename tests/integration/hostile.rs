@@ -1,25 +1,84 @@
 //! Hostile scripts: each ends in a clean error (exit code 2, never a signal), says what
-//! went wrong, and does so within two seconds, through the real binary.
+//! went wrong, and does so within two seconds and 512 MiB, through the real binary run
+//! under an address-space limit, so that an allocation that would abort does abort and
+//! fails the test instead of passing on a machine with memory to spare.
 
+use std::io::Read;
 use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::common;
 
 const LIMIT: Duration = Duration::from_secs(2);
+/// Most memory a hostile script may make obsbuild hold (peak resident set).
+const MAX_RSS_KIB: i64 = 512 << 10;
+/// Address space obsbuild runs in: room for its binary, the evaluation thread's 256 MiB
+/// stack and the memory budget, not for the gigabytes a hostile script would ask for.
+const ADDRESS_SPACE: u64 = 1 << 30;
+
+/// How one run ended: exit code (None for a signal), stderr, wall time, peak RSS in KiB.
+pub struct Measured {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub stderr: String,
+    pub elapsed: Duration,
+    pub max_rss_kib: i64,
+}
+
+/// Runs `obsbuild check SCRIPT` under `prlimit --as`, measuring its peak RSS with `wait4`.
+pub fn check_limited(script: &Path, cwd: &Path) -> Measured {
+    let started = Instant::now();
+    // Reaped by `wait4` below, which also gives its peak RSS.
+    #[allow(clippy::zombie_processes)]
+    let mut child = Command::new("prlimit")
+        .arg(format!("--as={ADDRESS_SPACE}"))
+        .arg(env!("CARGO_BIN_EXE_obsbuild"))
+        .arg("check")
+        .arg(script)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("prlimit (util-linux) runs obsbuild");
+    let mut pipe = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    });
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our child, not yet reaped; both pointers are valid for the call.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
+    let elapsed = started.elapsed();
+    let stderr = reader.join().unwrap();
+    let exited = libc::WIFEXITED(status);
+    Measured {
+        code: exited.then(|| libc::WEXITSTATUS(status)),
+        signal: libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)),
+        stderr,
+        elapsed,
+        max_rss_kib: usage.ru_maxrss,
+    }
+}
 
 /// Runs `obsbuild check` on `script` and checks the outcome against `expect`, a list of
 /// acceptable message fragments separated by `|`.
-fn assert_clean_failure(script: &Path, expect: &str, cwd: &Path) {
-    let started = Instant::now();
-    let out = common::obsbuild().arg("check").arg(script).current_dir(cwd).output().unwrap();
-    let elapsed = started.elapsed();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+fn assert_clean_failure(script: &Path, expect: &str, cwd: &Path) -> Measured {
+    let m = check_limited(script, cwd);
     let name = script.display();
-    assert_eq!(out.status.code(), Some(2), "{name}: not a clean error exit ({}); stderr:\n{stderr}", out.status);
+    let stderr = &m.stderr;
+    assert_eq!(m.code, Some(2), "{name}: not a clean error exit (code {:?}, signal {:?}); stderr:\n{stderr}", m.code, m.signal);
     assert!(expect.split('|').any(|e| stderr.contains(e)), "{name}: expected `{expect}` in:\n{stderr}");
-    assert!(elapsed < LIMIT, "{name}: took {elapsed:?}");
+    assert!(m.elapsed < LIMIT, "{name}: took {:?}", m.elapsed);
+    assert!(m.max_rss_kib < MAX_RSS_KIB, "{name}: held {} KiB", m.max_rss_kib);
     assert!(!stderr.contains("panicked"), "{name}: panicked:\n{stderr}");
+    m
 }
 
 #[test]
@@ -32,13 +91,18 @@ fn every_hostile_script_fails_cleanly_and_quickly() {
         .collect();
     scripts.push(dir.join("cycle/a.rhai"));
     scripts.sort();
-    assert!(scripts.len() >= 30, "the hostile corpus shrank");
+    assert!(scripts.len() >= 45, "the hostile corpus shrank");
+    // The figures of every script, for the record: `cargo test hostile -- --nocapture`.
+    let mut table = String::from("| script | exit | time | max RSS |\n|---|---|---|---|\n");
     for script in scripts {
         let text = std::fs::read(&script).unwrap();
         let first = String::from_utf8_lossy(&text[..text.iter().position(|b| *b == b'\n').unwrap_or(text.len())]).into_owned();
         let expect = first.strip_prefix("// expect: ").unwrap_or_else(|| panic!("{} has no `// expect:` line", script.display()));
-        assert_clean_failure(&script, expect, &common::root());
+        let m = assert_clean_failure(&script, expect, &common::root());
+        let name = script.strip_prefix(&dir).unwrap_or(&script).display().to_string();
+        table.push_str(&format!("| {name} | {:?} | {} ms | {} MiB |\n", m.code.unwrap_or(-1), m.elapsed.as_millis(), m.max_rss_kib >> 10));
     }
+    println!("{table}");
 }
 
 /// A symlink inside the stack's folder that points outside the project is refused, even

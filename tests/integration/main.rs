@@ -13,6 +13,7 @@ mod reproducible;
 mod review;
 mod secrets_docker;
 mod killed_builds;
+mod library_calls;
 mod snapshots;
 mod store_crash;
 mod switch_docker;

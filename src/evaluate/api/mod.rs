@@ -3,6 +3,7 @@
 //! Declarations never fail the script on a wrong field or value: they record a diagnostic
 //! at the user's line and hand back a usable value, so one run reports every mistake.
 
+mod bounded;
 mod globals;
 
 pub use globals::check_name;
@@ -15,6 +16,7 @@ use rhai::{Dynamic, Engine, NativeCallContext};
 
 use super::builder::{Builder, Shared};
 use super::position::{Place, Placer};
+use super::sandbox::{Limits, Stop};
 use super::value::{self, Problem, ShapeError};
 use crate::diagnostic::{Diagnostic, Span, suggest};
 use crate::model::Tree;
@@ -24,11 +26,15 @@ use crate::model::Tree;
 pub struct Api {
     pub builder: Shared,
     pub placer: Placer,
+    /// Stops the script from inside a call whose error Rhai would not pass on.
+    pub stop: Stop,
+    /// Longest string a script may make (Rhai's own limit), for the functions replaced here.
+    pub max_string_size: usize,
 }
 
 impl Api {
-    pub fn new(placer: Placer) -> Self {
-        Api { builder: Rc::new(RefCell::new(Builder::default())), placer }
+    pub fn new(placer: Placer, stop: Stop, limits: &Limits) -> Self {
+        Api { builder: Rc::new(RefCell::new(Builder::default())), placer, stop, max_string_size: limits.max_string_size }
     }
 
     pub fn place(&self, ctx: &NativeCallContext) -> Place {
@@ -123,4 +129,5 @@ pub fn list(items: &[String]) -> String {
 pub fn register(engine: &mut Engine, api: &Api) {
     globals::register(engine, api);
     methods::register(engine, api);
+    bounded::register(engine, api);
 }
