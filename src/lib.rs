@@ -20,6 +20,7 @@ pub mod apply;
 pub mod diff;
 pub mod evaluate;
 pub mod exit;
+pub mod files;
 pub mod git;
 pub mod model;
 pub mod pipeline;
