@@ -9,6 +9,9 @@ pub const OK: u8 = 0;
 pub const DIFFERENT: u8 = 1;
 /// An error: a script or validation error, bad arguments, an I/O or Docker failure.
 pub const ERROR: u8 = 2;
+/// A command that only reads stopped because its standard output was closed (`| head`),
+/// as a process killed by SIGPIPE would; see [`crate::stdout`].
+pub const CLOSED_PIPE: u8 = crate::stdout::CLOSED_PIPE_EXIT;
 
 pub fn code(c: u8) -> ExitCode {
     ExitCode::from(c)
@@ -23,7 +26,11 @@ Exit codes:
      from its current generation
   2  error: script or validation error, bad arguments, I/O or Docker failure;
      `switch`/`rollback`: nothing was touched (preflight), or the switch failed
-     and every service was put back on the previous generation
+     and every service was put back on the previous generation; also: standard
+     output could not be written (a full disk)
+  141 standard output was closed early (`| head`): a command that only reads
+     stops, as one killed by SIGPIPE; commands that change state finish first
+     and exit with their own code
 
 Environment:
   OBSBUILD_STATE_DIR  state directory (default `.obsbuild`)

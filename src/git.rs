@@ -5,6 +5,9 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use std::collections::BTreeMap;
+
+use crate::evaluate::source::{Entry, GitTree};
 use crate::store::GitInfo;
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
@@ -34,44 +37,130 @@ pub fn toplevel(dir: &Path) -> Option<std::path::PathBuf> {
     git(dir, &["rev-parse", "--show-toplevel"]).map(std::path::PathBuf::from)
 }
 
-/// Writes the tree of revision `rev` of the repository at `top` into the empty folder
-/// `into` (tracked files only, as `git archive` gives them).
-pub fn export_revision(top: &Path, rev: &str, into: &Path) -> Result<(), String> {
-    if rev.starts_with('-') {
+/// The commit `rev` names, or why it names none: a shallow clone is told how to get the
+/// history it lacks.
+pub fn commit(top: &Path, rev: &str) -> Result<String, String> {
+    if rev.starts_with('-') || rev.is_empty() {
         return Err(format!("`{rev}` is not a revision"));
     }
-    let resolved = git(top, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
-        .ok_or_else(|| format!("`{rev}` is not a commit of the repository at `{}`", top.display()))?;
-    let mut archive = Command::new("git")
+    if let Some(id) = git(top, &["rev-parse", "--verify", "--quiet", "--end-of-options", &format!("{rev}^{{commit}}")]) {
+        return Ok(id);
+    }
+    if git(top, &["rev-parse", "--is-shallow-repository"]).as_deref() == Some("true") {
+        return Err(format!(
+            "`{rev}` is not a commit of this clone, which is shallow (it holds only the newest commits); \
+             fetch the history with `git fetch --unshallow` (GitHub Actions: `actions/checkout` with `fetch-depth: 0`), \
+             or fetch the revision itself"
+        ));
+    }
+    Err(format!("`{rev}` is not a commit of the repository at `{}`", top.display()))
+}
+
+/// Where the current folder is inside its work tree: `""` at the top, else `a/b/`.
+pub fn prefix(dir: &Path) -> Option<String> {
+    git(dir, &["rev-parse", "--show-prefix"])
+}
+
+/// The `stacks/` and `lib/` of the project at `project` (a prefix such as `""` or `sub/`)
+/// in revision `rev`, read from git's objects: `ls-tree` for the entries, `cat-file
+/// --batch` for their bytes. Nothing is checked out, so `.gitattributes` (export-ignore,
+/// filters) cannot change what is read, and nothing else of the repository is read: a
+/// file larger than `max_size` is listed but not loaded.
+pub fn snapshot(top: &Path, rev: &str, project: &str, max_size: u64) -> Result<GitTree, String> {
+    let commit = commit(top, rev)?;
+    let listing = run_git(
+        top,
+        &["ls-tree", "-r", "-l", "-z", "--full-tree", &commit, "--", &format!("{project}stacks"), &format!("{project}lib")],
+        None,
+    )
+    .map_err(|e| format!("cannot list the files of `{rev}`: {e}"))?;
+    let mut entries = BTreeMap::new();
+    // Entries whose bytes are read: (project path, object id, whether it is a link).
+    let mut wanted: Vec<(String, String, bool)> = Vec::new();
+    for record in listing.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        let record = String::from_utf8_lossy(record);
+        let Some((meta, path)) = record.split_once('\t') else {
+            return Err(format!("git ls-tree gave an entry it should not: `{record}`"));
+        };
+        let Some(path) = path.strip_prefix(project) else { continue };
+        let fields: Vec<&str> = meta.split_whitespace().collect();
+        let [mode, _kind, object, size] = fields[..] else {
+            return Err(format!("git ls-tree gave an entry it should not: `{record}`"));
+        };
+        let entry = match mode {
+            "160000" => Entry::Submodule,
+            "120000" => {
+                wanted.push((path.to_owned(), object.to_owned(), true));
+                continue;
+            }
+            _ => match size.parse::<u64>() {
+                Ok(n) if n > max_size => Entry::TooBig(n),
+                _ => {
+                    wanted.push((path.to_owned(), object.to_owned(), false));
+                    continue;
+                }
+            },
+        };
+        entries.insert(path.to_owned(), entry);
+    }
+    let input: String = wanted.iter().map(|(_, object, _)| format!("{object}\n")).collect();
+    let output = run_git(top, &["cat-file", "--batch"], Some(input.into_bytes()))
+        .map_err(|e| format!("cannot read the files of `{rev}`: {e}"))?;
+    let mut rest = &output[..];
+    for (path, object, link) in &wanted {
+        let end = rest.iter().position(|b| *b == b'\n').ok_or_else(|| format!("git cat-file stopped before `{path}`"))?;
+        let header = String::from_utf8_lossy(&rest[..end]).into_owned();
+        rest = &rest[end + 1..];
+        if header.ends_with(" missing") {
+            entries.insert(path.clone(), Entry::Missing);
+            continue;
+        }
+        let size: usize = header
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .filter(|_| header.starts_with(object.as_str()))
+            .ok_or_else(|| format!("git cat-file gave `{header}` for `{path}`"))?;
+        if rest.len() < size + 1 {
+            return Err(format!("git cat-file stopped inside `{path}`"));
+        }
+        let bytes = rest[..size].to_vec();
+        rest = &rest[size + 1..];
+        let entry = if *link {
+            Entry::Link(String::from_utf8_lossy(&bytes).into_owned())
+        } else {
+            Entry::File(bytes)
+        };
+        entries.insert(path.clone(), entry);
+    }
+    Ok(GitTree { rev: rev.to_owned(), entries })
+}
+
+/// Runs git with `input` on its standard input (written from another thread, so that a
+/// large answer cannot block it), returning standard output; stderr in the error.
+fn run_git(top: &Path, args: &[&str], input: Option<Vec<u8>>) -> Result<Vec<u8>, String> {
+    let mut child = Command::new("git")
         .arg("-C")
         .arg(top)
-        .args(["archive", "--format=tar", &resolved])
-        .stdin(Stdio::null())
+        .args(args)
+        // Paths are names, never patterns; and no pager, no prompts.
+        .env("GIT_LITERAL_PATHSPECS", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run git: {e}"))?;
-    let Some(stdout) = archive.stdout.take() else {
-        let _ = archive.kill();
-        let _ = archive.wait();
-        return Err("cannot read the output of git archive".to_owned());
+    let writer = match (input, child.stdin.take()) {
+        (Some(bytes), Some(mut stdin)) => Some(std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &bytes))),
+        _ => None,
     };
-    let status = Command::new("tar")
-        .arg("-x")
-        .arg("-C")
-        .arg(into)
-        .stdin(stdout)
-        .stderr(Stdio::null())
-        .status()
-        .map_err(|e| format!("cannot run tar: {e}"));
-    // Wait for git whatever tar did: a half-written archive must not pass for a revision.
-    let archived = archive.wait_with_output().map_err(|e| format!("cannot run git archive: {e}"))?;
-    if !archived.status.success() {
-        let why = String::from_utf8_lossy(&archived.stderr);
-        return Err(format!("git archive of `{rev}` failed: {}", why.trim()));
+    let out = child.wait_with_output().map_err(|e| format!("cannot run git: {e}"))?;
+    if let Some(w) = writer {
+        let _ = w.join();
     }
-    if !status?.success() {
-        return Err(format!("cannot unpack revision `{rev}`"));
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
     }
-    Ok(())
+    Ok(out.stdout)
 }

@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod render;
 pub mod runtime;
+pub mod stdout;
 pub mod store;
 pub mod validate;
 pub mod yaml;

@@ -1,8 +1,9 @@
 //! The pure stages end to end: evaluate → validate → render.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use crate::evaluate::{self, Evaluation, Failure, Limits, Trace};
+use crate::evaluate::{self, Evaluation, Failure, Limits, Source, Trace, WorkTree};
 use crate::render::{self, Build};
 use crate::validate;
 
@@ -16,12 +17,22 @@ pub struct Built {
 /// Evaluates, checks and renders the stack script at `script`. Reads the script and its
 /// imports; writes nothing.
 pub fn build(script: &Path, limits: &Limits) -> Result<Built, Failure> {
-    let evaluation = evaluate::evaluate(script, limits)?;
+    let (tree, main) = WorkTree::for_script(script).map_err(Failure::plain)?;
+    let project = tree.root().to_path_buf();
+    let mut built = build_source(Arc::new(tree), &main, limits)?;
+    built.evaluation.project = project;
+    Ok(built)
+}
+
+/// [`build`] of the script at project path `main` of `source`.
+pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Result<Built, Failure> {
+    let evaluation = evaluate::evaluate_source(source.clone(), main, limits, Trace::Fast)
+        .or_else(|f| if f.diagnostics.0.iter().any(evaluate::in_library) { evaluate::evaluate_source(source.clone(), main, limits, Trace::CallStack) } else { Err(f) })?;
     if let Err(diagnostics) = validate::validate(&evaluation.stack, &evaluation.sources) {
         // Declarations made by the library carry the library's line; evaluate again with
         // the call stack so the errors point at the user's lines.
         if diagnostics.0.iter().any(evaluate::in_library) {
-            let precise = evaluate::evaluate_with(script, limits, Trace::CallStack)?;
+            let precise = evaluate::evaluate_source(source, main, limits, Trace::CallStack)?;
             if let Err(diagnostics) = validate::validate(&precise.stack, &precise.sources) {
                 return Err(Failure { diagnostics, sources: precise.sources });
             }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs the Debian packages they need (promtool, amtool,
-# busybox-static, nix, faketime, docker-compose, openssl) when any is missing, then `cargo test`.
+# busybox-static, nix, faketime, docker-compose, openssl, time) when any is missing, then `cargo test`.
 # The Docker tests need a running Docker engine; they fail, never skip, without one.
 set -euo pipefail
 cd "$(dirname "$0")/.."

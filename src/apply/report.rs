@@ -1,5 +1,6 @@
 //! Progress of a switch: lines for a terminal, or JSON lines with `--json`.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::time::Duration;
 
@@ -27,8 +28,7 @@ impl Text {
 impl Report for Text {
     fn plan(&mut self, stack: &str, plan: &Plan, from: Option<u64>, to: u64) {
         let from = from.map(|f| format!("generation {f}")).unwrap_or_else(|| "nothing running".to_owned());
-        let mut out = std::io::stdout();
-        let _ = writeln!(out, "plan for `{stack}`: {from} → generation {to}");
+        let mut out = format!("plan for `{stack}`: {from} → generation {to}\n");
         for s in &plan.steps {
             let action = format!("{:<8}", s.action.name());
             let colour = match s.action {
@@ -42,8 +42,9 @@ impl Report for Text {
             let _ = writeln!(out, "  {} {}{reason}", self.paint(colour, &action), s.service);
         }
         if plan.is_noop() {
-            let _ = writeln!(out, "  nothing to change");
+            out.push_str("  nothing to change\n");
         }
+        crate::stdout::write(&out);
     }
 
     fn step(&mut self, service: &str, action: Action, phase: &str, elapsed: Duration, detail: &str) {
@@ -73,7 +74,7 @@ impl Report for Json {
             .iter()
             .map(|s| serde_json::json!({"service": s.service, "action": s.action, "reason": s.reason}))
             .collect();
-        println!("{}", serde_json::json!({"event": "plan", "stack": stack, "from": from, "to": to, "steps": steps}));
+        crate::stdout::line(&serde_json::json!({"event": "plan", "stack": stack, "from": from, "to": to, "steps": steps}).to_string());
     }
 
     fn step(&mut self, service: &str, action: Action, phase: &str, elapsed: Duration, detail: &str) {
@@ -81,10 +82,10 @@ impl Report for Json {
             "event": "step", "service": service, "action": action, "phase": phase,
             "elapsed_ms": elapsed.as_millis() as u64, "detail": detail,
         });
-        println!("{event}");
+        crate::stdout::line(&event.to_string());
     }
 
     fn note(&mut self, text: &str) {
-        println!("{}", serde_json::json!({"event": "note", "text": text}));
+        crate::stdout::line(&serde_json::json!({"event": "note", "text": text}).to_string());
     }
 }

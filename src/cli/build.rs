@@ -45,6 +45,6 @@ pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
             out.stderr_text(&d.stat(out.stderr_style()));
         }
     }
-    println!("{}", path.dir.display());
+    crate::stdout::line(&path.dir.display().to_string());
     Ok(exit::OK)
 }

@@ -17,7 +17,7 @@ pub struct Args {
 pub fn run(_cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
     let built = stack_arg::build(args.stack.as_deref(), out)?;
     for path in built.build.files.keys() {
-        println!("{path}");
+        crate::stdout::line(path);
     }
     out.note(&format!("stack `{}` is valid: {} files", built.build.stack, built.build.files.len()));
     Ok(exit::OK)

@@ -15,7 +15,8 @@ use crate::store::Store;
 /// both sides from git. Revisions are shown in each component's terms (scrape jobs, alert
 /// rules, pipelines, panels, services) with the plan a switch would follow and the panels
 /// and alert rules each change reaches (lose their data, read what changed, routed
-/// elsewhere); `--files` shows the files' lines instead (docs/REVIEW.md).
+/// elsewhere); `--files` shows the files' lines instead and `--stat` how much each changed,
+/// always for every stack unless stacks are named, in any `--format` (docs/REVIEW.md).
 ///
 /// Exit code 0 when the builds are equal, 1 when they differ, 2 on error (a stack that does
 /// not build at a revision is an error, reported with the others).
@@ -35,12 +36,12 @@ pub struct Args {
     #[arg(long, value_name = "REV", action = clap::ArgAction::Append)]
     pub rev: Vec<String>,
 
-    /// How to show a `--rev` comparison
-    #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
-    pub format: ReviewFormat,
+    /// How to show the comparison (`markdown` with `--rev` only); `--json` is `--format json`
+    #[arg(long, value_enum)]
+    pub format: Option<ReviewFormat>,
 
     /// With `--rev`: the unified diff of each stack's files instead of the semantic view
-    #[arg(long)]
+    #[arg(long, conflicts_with = "stat")]
     pub files: bool,
 
     /// With `--rev`: show dashboard layout changes (panel positions and ids), hidden by default
@@ -51,12 +52,12 @@ pub struct Args {
     #[arg(long)]
     pub exit_zero: bool,
 
-    /// Only which files changed and by how much
-    #[arg(long, conflicts_with = "json")]
+    /// Only which files changed and by how much (with `--rev`: for every stack)
+    #[arg(long)]
     pub stat: bool,
 
-    /// Machine-readable JSON of the files' diff
-    #[arg(long)]
+    /// The same as `--format json`: machine-readable JSON
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
 }
 
@@ -76,40 +77,26 @@ pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
     Ok(if args.exit_zero && code == exit::DIFFERENT { exit::OK } else { code })
 }
 
-/// How the difference is shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    Patch,
-    Stat,
-    Json,
-}
-
 fn run_inner(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
-    let files_view = args.files || args.stat || args.json;
-    // One --rev with a files view and at most one stack is the older per-file comparison.
-    let per_file_rev = args.rev.len() == 1 && files_view && args.args.len() <= 1;
+    let format = if args.json { ReviewFormat::Json } else { args.format.unwrap_or(ReviewFormat::Text) };
     match args.rev.len() {
-        1 if per_file_rev => {}
-        0 => {
-            if args.layout || args.files || args.format != ReviewFormat::Text {
-                return Err(Error::Message("`--format`, `--files` and `--layout` apply to `--rev`; add `--rev REV`".to_owned()));
+        0 => {}
+        // Every stack (or those named), in every view and format: one meaning.
+        1 | 2 => {
+            if args.stack.is_some() {
+                return Err(Error::Message("with `--rev`, name stacks as arguments (`diff --rev main scaibu`); `--stack` is for build numbers".to_owned()));
             }
+            return super::review::run(args, format, out);
         }
-        1 | 2 => return super::review::run(args, out),
         _ => return Err(Error::Message("give `--rev` at most twice: `--rev OLD --rev NEW`".to_owned())),
     }
-    let format = match (args.stat, args.json) {
-        (_, true) => Format::Json,
-        (true, _) => Format::Stat,
-        _ => Format::Patch,
-    };
-    let (old, new, label) = match (args.args.as_slice(), args.rev.first()) {
-        ([], Some(rev)) => at_revision(args.stack.as_deref().map(Path::new), rev)?,
-        ([stack], Some(rev)) => at_revision(Some(Path::new(stack)), rev)?,
-        (_, Some(_)) => return Err(Error::Message("`--rev` compares one stack; give at most one argument".to_owned())),
-        ([], None) => against_last(cli, args.stack.as_deref())?,
-        ([stack], None) => against_last(cli, Some(Path::new(stack)))?,
-        ([a, b], None) => {
+    if args.layout || args.files || format == ReviewFormat::Markdown {
+        return Err(Error::Message("`--format markdown`, `--files` and `--layout` apply to `--rev`; add `--rev REV`".to_owned()));
+    }
+    let (old, new, label) = match args.args.as_slice() {
+        [] => against_last(cli, args.stack.as_deref())?,
+        [stack] => against_last(cli, Some(Path::new(stack)))?,
+        [a, b] => {
             let store = Store::open(&cli.state_dir).map_err(super::store_error)?;
             let stack = args.stack.as_deref();
             (build_files(&store, a, stack)?, build_files(&store, b, stack)?, format!("{a} → {b}"))
@@ -118,18 +105,18 @@ fn run_inner(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
     };
     let d = diff::diff(&old, &new);
     match format {
-        Format::Json => {
+        ReviewFormat::Json => {
             let mut json = d.to_json();
             if let Some(o) = json.as_object_mut() {
                 o.insert("compared".to_owned(), serde_json::Value::String(label.clone()));
             }
-            println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+            crate::stdout::line(&serde_json::to_string_pretty(&json).unwrap_or_default());
         }
-        Format::Stat => print!("{}", d.stat(out.stdout_style())),
-        Format::Patch => print!("{}", d.unified(out.stdout_style())),
+        _ if args.stat => crate::stdout::write(&d.stat(out.stdout_style())),
+        _ => crate::stdout::write(&d.unified(out.stdout_style())),
     }
     if d.is_empty() {
-        if format != Format::Json {
+        if format != ReviewFormat::Json {
             out.note(&format!("no differences ({label})"));
         }
         Ok(exit::OK)
@@ -173,38 +160,4 @@ fn build_files(store: &Store, text: &str, stack: Option<&Path>) -> Result<Files,
     }
     let path = store.resolve(text).map_err(super::store_error)?;
     Ok(store.read(&path).map_err(super::store_error)?.files)
-}
-
-/// The stack at git revision `rev` against the stack in the work tree.
-fn at_revision(stack: Option<&Path>, rev: &str) -> Result<(Files, Files, String), Error> {
-    let script = stack_arg::resolve(stack)?;
-    let real = script.canonicalize().map_err(|e| Error::Message(format!("cannot read `{}`: {e}", script.display())))?;
-    let dir = real.parent().unwrap_or(Path::new("/"));
-    let top = crate::git::toplevel(dir)
-        .ok_or_else(|| Error::Message(format!("`{}` is not in a git work tree", script.display())))?;
-    let relative = real
-        .strip_prefix(top.canonicalize().unwrap_or(top.clone()))
-        .map_err(|_| Error::Message("the stack is outside its git work tree".to_owned()))?
-        .to_path_buf();
-    let tmp = tempdir()?;
-    crate::git::export_revision(&top, rev, tmp.path()).map_err(Error::Message)?;
-    let then = tmp.path().join(&relative);
-    if !then.is_file() {
-        return Err(Error::Message(format!("`{}` does not exist at `{rev}`", relative.display())));
-    }
-    let old = crate::pipeline::build(&then, &Default::default()).map_err(|f| {
-        Error::Message(format!(
-            "the stack at `{rev}` does not build:\n{}",
-            crate::diagnostic::render_all(&f.diagnostics.0, &f.sources, crate::diagnostic::Paint::Plain)
-        ))
-    })?;
-    let new = crate::pipeline::build(&script, &Default::default()).map_err(Error::Script)?;
-    Ok((old.build.files, new.build.files, format!("{rev} → work tree")))
-}
-
-fn tempdir() -> Result<tempfile::TempDir, Error> {
-    tempfile::Builder::new()
-        .prefix("obsbuild-rev-")
-        .tempdir()
-        .map_err(|e| Error::Message(format!("cannot make a temporary folder: {e}")))
 }

@@ -97,7 +97,7 @@ fn check(out: &Path, targets: &BTreeMap<PathBuf, Vec<u8>>, previous: &Option<BTr
         return Ok(exit::OK);
     }
     o.note(&format!("{} is stale; `obsbuild export` would change:", out.display()));
-    print!("{}", d.stat(o.stdout_style()));
+    crate::stdout::write(&d.stat(o.stdout_style()));
     Ok(exit::DIFFERENT)
 }
 

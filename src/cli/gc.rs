@@ -27,7 +27,7 @@ pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
     let report = store.gc(args.keep, args.dry_run).map_err(super::store_error)?;
     let verb = if args.dry_run { "would remove" } else { "removed" };
     for path in &report.removed {
-        println!("{verb} {path}");
+        crate::stdout::line(&format!("{verb} {path}"));
     }
     out.note(&format!(
         "{verb} {} store paths ({} bytes){}",

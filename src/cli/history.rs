@@ -33,9 +33,9 @@ pub fn run(cli: &Cli, args: &Args, _out: &Output) -> Result<u8, Error> {
             all.insert(stack.clone(), serde_json::to_value(&records).unwrap_or_default());
             continue;
         }
-        println!("{stack}");
+        crate::stdout::line(stack);
         if records.is_empty() {
-            println!("  no builds");
+            crate::stdout::line("  no builds");
         }
         let last = records.last().map(|r| r.number);
         for r in &records {
@@ -45,11 +45,11 @@ pub fn run(cli: &Cli, args: &Args, _out: &Output) -> Result<u8, Error> {
                 .map(|g| format!("{}{}", &g.commit[..g.commit.len().min(12)], if g.dirty { "+dirty" } else { "" }))
                 .unwrap_or_else(|| "-".to_owned());
             let mark = if Some(r.number) == last { "  (latest)" } else { "" };
-            println!("  {:>4}  {}  {:<20}  {}{mark}", r.number, r.time, git, r.path);
+            crate::stdout::line(&format!("  {:>4}  {}  {:<20}  {}{mark}", r.number, r.time, git, r.path));
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+        crate::stdout::line(&serde_json::to_string_pretty(&all).unwrap_or_default());
     }
     Ok(exit::OK)
 }

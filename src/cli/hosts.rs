@@ -39,7 +39,7 @@ pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
     let entries = plan::hosts::of_build(&build).map_err(Error::Message)?;
     let file = args.file.display();
     if !args.apply {
-        print!("{}", plan::hosts::block(&stack, &entries));
+        crate::stdout::write(&plan::hosts::block(&stack, &entries));
         if entries.is_empty() {
             out.note(&format!("`{stack}` ({from}) has no host names; `--apply` removes its block from {file}, if there is one"));
         } else {

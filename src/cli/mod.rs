@@ -84,6 +84,7 @@ impl From<String> for Error {
 /// Runs the command and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let out = Output::new(cli.color);
+    crate::stdout::keep_going_when_closed(changes_state(&cli.command));
     let result = match &cli.command {
         Command::Build(args) => build::run(&cli, args, &out),
         Command::Check(args) => check::run(&cli, args, &out),
@@ -99,12 +100,29 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Down(args) => switch::down(&cli, args, &out),
         Command::Hosts(args) => hosts::run(&cli, args, &out),
     };
+    // Output that did not arrive (a full disk under `> file`) is never a success.
+    let result = match (result, crate::stdout::failure()) {
+        (Ok(_), Some(why)) => Err(Error::Message(format!("cannot write to standard output: {why}"))),
+        (result, _) => result,
+    };
     match result {
         Ok(code) => exit::code(code),
         Err(e) => {
             out.error(&e);
             exit::code(exit::ERROR)
         }
+    }
+}
+
+/// Whether a command changes state, and so must finish when its standard output goes away.
+fn changes_state(command: &Command) -> bool {
+    match command {
+        Command::Build(_) | Command::Gc(_) | Command::Switch(_) | Command::Rollback(_) | Command::Down(_) => true,
+        // Status finishes an interrupted switch before it reports.
+        Command::Status(_) => true,
+        Command::Export(a) => !a.check,
+        Command::Hosts(a) => a.apply,
+        Command::Check(_) | Command::Diff(_) | Command::History(_) | Command::Verify(_) | Command::Generations(_) => false,
     }
 }
 

@@ -52,6 +52,11 @@ impl Output {
         if self.stderr_color { crate::diff::Style::Color } else { crate::diff::Style::Plain }
     }
 
+    /// Text on stdout as it is (see `crate::stdout` for a closed pipe).
+    pub fn print(&self, text: &str) {
+        crate::stdout::write(text);
+    }
+
     /// Text on stderr as it is.
     pub fn stderr_text(&self, text: &str) {
         let _ = std::io::stderr().write_all(text.as_bytes());

@@ -1,148 +1,133 @@
 //! `obsbuild diff --rev A [--rev B]`: every stack at two git revisions (or one and the work
-//! tree), in each component's terms, with the plan a switch would follow.
+//! tree), in each component's terms with the plan a switch would follow, or file by file.
 //!
-//! An edge: runs git, builds the scripts of each revision in a temporary folder, prints.
-//! The comparison itself is [`crate::diff::semantic::render::stack`], pure.
+//! An edge: reads each revision's `stacks/` and `lib/` from git's objects (`git::snapshot`,
+//! nothing is checked out or written) and prints. The comparisons are pure:
+//! [`crate::diff::semantic::render`] and [`crate::diff::review_files`].
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
 use super::diff::{Args, ReviewFormat};
 use super::{Error, Output};
-use crate::diff::semantic::render::{self, Review, Side};
+use crate::diff::review_files::{self, Detail};
 use crate::diff::semantic::Options;
+use crate::diff::semantic::render::{self, Review, Side, Status};
+use crate::evaluate::{Limits, Source, WorkTree};
 use crate::exit;
 
-/// One side of the comparison: where its project folder is, and what to call it.
+/// One side of the comparison: what to call it and where its scripts are.
 struct Tree {
     label: String,
-    project: PathBuf,
-    /// Keeps the exported revision until the comparison is done.
-    _tmp: Option<tempfile::TempDir>,
+    source: Arc<dyn Source>,
 }
 
-pub fn run(args: &Args, out: &Output) -> Result<u8, Error> {
+pub fn run(args: &Args, format: ReviewFormat, out: &Output) -> Result<u8, Error> {
     let cwd = std::env::current_dir().map_err(|e| Error::Message(format!("cannot read the current folder: {e}")))?;
     let top = crate::git::toplevel(&cwd).ok_or_else(|| {
         Error::Message(format!("`{}` is not in a git work tree; `--rev` compares git revisions of the project", cwd.display()))
     })?;
-    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    // The project may be a folder inside the repository: each revision's copy has it at
-    // the same place.
-    let inside = canonical(&cwd).strip_prefix(canonical(&top)).map(Path::to_path_buf).unwrap_or_default();
-    let old = at_revision(&top, &inside, &args.rev[0])?;
-    let new = match args.rev.get(1) {
-        Some(rev) => at_revision(&top, &inside, rev)?,
-        None => Tree { label: "work tree".to_owned(), project: cwd.clone(), _tmp: None },
+    // The project may be a folder inside the repository: each revision is read there.
+    let prefix = crate::git::prefix(&cwd).unwrap_or_default();
+    let limits = Limits::default();
+    let at = |rev: &str| -> Result<Tree, Error> {
+        let tree = crate::git::snapshot(Path::new(&top), rev, &prefix, limits.max_file_size).map_err(Error::Message)?;
+        Ok(Tree { label: rev.to_owned(), source: Arc::new(tree) })
     };
-    let names = stack_names(&args.args, &[&old.project, &new.project]);
-    if names.is_empty() {
-        return Err(Error::Message("no stack scripts in `stacks/` at either revision; name one, or run from the project folder".to_owned()));
-    }
-    if args.files || args.stat || args.json {
-        return files_view(&names, &old, &new, args, out);
-    }
-    let options = Options { layout: args.layout };
-    let mut review = Review { old: old.label.clone(), new: new.label.clone(), stacks: Vec::new() };
-    for name in &names {
-        let (a, b) = (side(&old.project, name), side(&new.project, name));
-        review.stacks.push(render::stack(name, &a, &b, options));
-    }
-    match args.format {
-        ReviewFormat::Text => print!("{}", render::text(&review, out.stdout_style())),
-        ReviewFormat::Markdown => print!("{}", render::markdown(&review)),
-        ReviewFormat::Json => {
-            let text = serde_json::to_string_pretty(&render::json(&review)).map_err(|e| Error::Message(format!("cannot write JSON: {e}")))?;
-            println!("{text}");
+    let old = at(&args.rev[0])?;
+    let new = match args.rev.get(1) {
+        Some(rev) => at(rev)?,
+        None => Tree { label: "work tree".to_owned(), source: Arc::new(WorkTree::new(&cwd).map_err(Error::Message)?) },
+    };
+    let names = stack_names(&args.args, &[&old, &new])?;
+    let sides: Vec<(String, Side, Side)> = names
+        .iter()
+        .map(|name| (name.clone(), side(&old.source, name, &limits), side(&new.source, name, &limits)))
+        .collect();
+
+    let (failed, changed, text) = if args.files || args.stat {
+        let detail = if args.stat { Detail::Stat } else { Detail::Patch };
+        let stacks: Vec<_> = sides.iter().map(|(name, a, b)| review_files::stack(name, a, b)).collect();
+        let text = match format {
+            ReviewFormat::Text => review_files::text(&stacks, &old.label, &new.label, detail, out.stdout_style()),
+            ReviewFormat::Markdown => review_files::markdown(&stacks, &old.label, &new.label, detail),
+            ReviewFormat::Json => json_text(&review_files::json(&stacks, &old.label, &new.label))?,
+        };
+        let failed = stacks.iter().any(|s| s.status == Status::Failed);
+        (failed, stacks.iter().any(|s| s.status != Status::Unchanged), text)
+    } else {
+        let options = Options { layout: args.layout };
+        let mut review = Review { old: old.label.clone(), new: new.label.clone(), stacks: Vec::new() };
+        for (name, a, b) in &sides {
+            review.stacks.push(render::stack(name, a, b, options));
         }
-    }
-    Ok(if review.has_failures() {
+        let text = match format {
+            ReviewFormat::Text => render::text(&review, out.stdout_style()),
+            ReviewFormat::Markdown => render::markdown(&review),
+            ReviewFormat::Json => json_text(&render::json(&review))?,
+        };
+        (review.has_failures(), review.has_changes(), text)
+    };
+    out.print(&text);
+    Ok(if failed {
         exit::ERROR
-    } else if review.has_changes() {
+    } else if changed {
         exit::DIFFERENT
     } else {
         exit::OK
     })
 }
 
-/// `--files` (or `--stat`, `--json`) over revisions: each stack's files, as `diff A B` shows two builds.
-fn files_view(names: &[String], old: &Tree, new: &Tree, args: &Args, out: &Output) -> Result<u8, Error> {
-    let mut code = exit::OK;
-    let mut json = serde_json::Map::new();
-    for name in names {
-        let built = |t: &Tree| match side(&t.project, name) {
-            Side::Built(f) => Ok(f),
-            Side::Absent => Ok(Default::default()),
-            Side::Failed(m) => Err(Error::Message(format!("`{name}` does not build at {}:\n{m}", t.label))),
-        };
-        let d = crate::diff::diff(&built(old)?, &built(new)?);
-        if !d.is_empty() {
-            code = exit::DIFFERENT;
-        }
-        if args.json {
-            json.insert(name.clone(), d.to_json());
-        } else if !d.is_empty() {
-            println!("# {name}");
-            let style = out.stdout_style();
-            print!("{}", if args.stat { d.stat(style) } else { d.unified(style) });
-        }
-    }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::Value::Object(json)).unwrap_or_default());
-    }
-    Ok(code)
+fn json_text(value: &serde_json::Value) -> Result<String, Error> {
+    serde_json::to_string_pretty(value).map(|t| t + "\n").map_err(|e| Error::Message(format!("cannot write JSON: {e}")))
 }
 
-fn at_revision(top: &Path, inside: &Path, rev: &str) -> Result<Tree, Error> {
-    let tmp = tempfile::Builder::new()
-        .prefix("obsbuild-rev-")
-        .tempdir()
-        .map_err(|e| Error::Message(format!("cannot make a temporary folder: {e}")))?;
-    crate::git::export_revision(top, rev, tmp.path()).map_err(Error::Message)?;
-    Ok(Tree { label: rev.to_owned(), project: tmp.path().join(inside), _tmp: Some(tmp) })
-}
-
-/// The stacks named on the command line (`scaibu`, `stacks/scaibu.rhai`), else every
-/// script in `stacks/` on either side.
-fn stack_names(given: &[String], projects: &[&Path]) -> Vec<String> {
-    if !given.is_empty() {
-        let mut names: Vec<String> = given
-            .iter()
-            .map(|g| {
-                let file = Path::new(g).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| g.clone());
-                file.trim_end_matches(".rhai").to_owned()
-            })
-            .collect();
-        names.dedup();
-        return names;
-    }
-    let mut names = BTreeSet::new();
-    for project in projects {
-        let Ok(entries) = std::fs::read_dir(project.join("stacks")) else { continue };
-        for e in entries.flatten() {
-            let file = e.file_name().to_string_lossy().into_owned();
-            if let Some(name) = file.strip_suffix(".rhai") {
-                names.insert(name.to_owned());
-            }
+/// The stacks named on the command line (`scaibu`, `stacks/scaibu.rhai`), each of which must
+/// exist on one side at least, else every script in `stacks/` on either side.
+fn stack_names(given: &[String], trees: &[&Tree]) -> Result<Vec<String>, Error> {
+    let mut known = std::collections::BTreeSet::new();
+    for tree in trees {
+        for file in tree.source.stacks().map_err(Error::Message)? {
+            known.insert(file.trim_end_matches(".rhai").to_owned());
         }
     }
-    names.into_iter().collect()
+    if given.is_empty() {
+        if known.is_empty() {
+            return Err(Error::Message("no stack scripts in `stacks/` at either side; run from the project folder (the one holding `stacks/`)".to_owned()));
+        }
+        return Ok(known.into_iter().collect());
+    }
+    let mut names = Vec::new();
+    for g in given {
+        let file = Path::new(g).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| g.clone());
+        let name = file.trim_end_matches(".rhai").to_owned();
+        if !known.contains(&name) {
+            let list: Vec<&str> = known.iter().map(String::as_str).collect();
+            return Err(Error::Message(format!(
+                "no stack `{g}` in `stacks/` at {} or {}; stacks there: {}",
+                trees[0].label,
+                trees.get(1).map_or("", |t| t.label.as_str()),
+                if list.is_empty() { "none".to_owned() } else { list.join(", ") }
+            )));
+        }
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    Ok(names)
 }
 
-/// `stacks/<name>.rhai` of a project, built.
-fn side(project: &Path, name: &str) -> Side {
-    let script = project.join("stacks").join(format!("{name}.rhai"));
-    if !script.is_file() {
-        return Side::Absent;
+/// `stacks/<name>.rhai` of a side, built.
+fn side(source: &Arc<dyn Source>, name: &str, limits: &Limits) -> Side {
+    let main = format!("stacks/{name}.rhai");
+    match source.read(&main, &[""], limits.max_file_size) {
+        Ok(None) => return Side::Absent,
+        Ok(Some(_)) => {}
+        // Reading it again below says why, as a diagnostic of this stack.
+        Err(_) => {}
     }
-    match crate::pipeline::build(&script, &Default::default()) {
+    match crate::pipeline::build_source(source.clone(), &main, limits) {
         Ok(built) => Side::Built(built.build.files),
-        Err(f) => {
-            let text = crate::diagnostic::render_all(&f.diagnostics.0, &f.sources, crate::diagnostic::Paint::Plain);
-            // Paths relative to the project read the same for every revision and machine.
-            let prefix = format!("{}/", project.display());
-            let real = project.canonicalize().map(|p| format!("{}/", p.display())).unwrap_or_else(|_| prefix.clone());
-            Side::Failed(text.replace(&real, "").replace(&prefix, ""))
-        }
+        Err(f) => Side::Failed(crate::diagnostic::render_all(&f.diagnostics.0, &f.sources, crate::diagnostic::Paint::Plain)),
     }
 }

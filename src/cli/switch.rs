@@ -210,17 +210,17 @@ pub fn generations(cli: &Cli, args: &GenerationsArgs, _out: &Output) -> Result<u
             .iter()
             .map(|g| serde_json::json!({"number": g.number, "time": g.time, "path": g.path, "git": g.git, "current": Some(g.number) == current}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+        crate::stdout::line(&serde_json::to_string_pretty(&list).unwrap_or_default());
         return Ok(exit::OK);
     }
-    println!("{stack}");
+    crate::stdout::line(&stack);
     if generations.is_empty() {
-        println!("  no generations: `obsbuild switch` makes the first");
+        crate::stdout::line("  no generations: `obsbuild switch` makes the first");
     }
     for g in &generations {
         let git = g.git.as_ref().map(|x| format!("{}{}", &x.commit[..x.commit.len().min(12)], if x.dirty { "+dirty" } else { "" })).unwrap_or_else(|| "-".into());
         let mark = if Some(g.number) == current { "  (current)" } else { "" };
-        println!("  {:>4}  {}  {:<20}  {}{mark}", g.number, g.time, git, g.path);
+        crate::stdout::line(&format!("  {:>4}  {}  {:<20}  {}{mark}", g.number, g.time, git, g.path));
     }
     Ok(exit::OK)
 }
@@ -241,14 +241,14 @@ pub fn status(cli: &Cli, args: &StatusArgs, out: &Output) -> Result<u8, Error> {
         let (generation, services) = apply::status(&rt, &store, &stack).await.map_err(switch_error)?;
         let drift = services.iter().any(|s| s.state != "ok");
         if args.json {
-            println!("{}", serde_json::json!({"stack": stack, "generation": generation, "drift": drift, "services": services}));
+            crate::stdout::line(&serde_json::json!({"stack": stack, "generation": generation, "drift": drift, "services": services}).to_string());
         } else {
             match generation {
-                Some(g) => println!("{stack}: generation {g}"),
-                None => println!("{stack}: no generation is current"),
+                Some(g) => crate::stdout::line(&format!("{stack}: generation {g}")),
+                None => crate::stdout::line(&format!("{stack}: no generation is current")),
             }
             for s in &services {
-                println!("  {:<20} {:<9} {}", s.service, s.state, s.detail);
+                crate::stdout::line(&format!("  {:<20} {:<9} {}", s.service, s.state, s.detail));
             }
         }
         Ok(if drift || generation.is_none() { exit::DIFFERENT } else { exit::OK })

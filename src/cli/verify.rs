@@ -15,9 +15,9 @@ pub fn run(cli: &Cli, _args: &Args, out: &Output) -> Result<u8, Error> {
     let store = Store::open(&cli.state_dir).map_err(super::store_error)?;
     let report = store.verify().map_err(super::store_error)?;
     for damaged in &report.damaged {
-        println!("damaged {}", damaged.name);
+        crate::stdout::line(&format!("damaged {}", damaged.name));
         for p in &damaged.problems {
-            println!("  {p}");
+            crate::stdout::line(&format!("  {p}"));
         }
     }
     for t in &report.temporaries {

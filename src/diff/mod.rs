@@ -14,6 +14,7 @@ mod quote;
 mod stat;
 mod style;
 mod unified;
+pub mod review_files;
 pub mod semantic;
 
 #[cfg(test)]

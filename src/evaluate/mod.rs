@@ -15,6 +15,7 @@ mod library;
 mod position;
 mod resolver;
 mod sandbox;
+pub mod source;
 mod spec;
 mod value;
 
@@ -26,6 +27,7 @@ use std::sync::Arc;
 pub use library::PREFIX as LIBRARY_PREFIX;
 pub use budget::Counting as CountingAllocator;
 pub use sandbox::{Limits, Trace};
+pub use source::{GitTree, ReadError, Source, WorkTree};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Sources, Span};
 use crate::model::Stack;
@@ -60,7 +62,9 @@ impl Failure {
 pub fn project_root(script_dir: &Path) -> PathBuf {
     let mut dir = Some(script_dir);
     while let Some(d) = dir {
-        if d.join("lib").is_dir() || d.join(".git").exists() {
+        let lib = d.join("lib");
+        // A `lib` link counts even when it leads nowhere or out: `Source::lib` says why.
+        if lib.is_dir() || lib.is_symlink() || d.join(".git").exists() {
             return d.to_path_buf();
         }
         dir = d.parent();
@@ -84,29 +88,36 @@ pub fn in_library(d: &Diagnostic) -> bool {
 
 /// Evaluates with or without the call stack.
 pub fn evaluate_with(script: &Path, limits: &Limits, trace: Trace) -> Result<Evaluation, Failure> {
-    let shown = script.display().to_string();
-    let real = script
-        .canonicalize()
-        .map_err(|e| Failure::plain(format!("cannot read stack `{shown}`: {e}")))?;
-    let meta = std::fs::metadata(&real).map_err(|e| Failure::plain(format!("cannot read stack `{shown}`: {e}")))?;
-    if !meta.is_file() {
-        return Err(Failure::plain(format!("stack `{shown}` is not a file")));
-    }
-    if meta.len() > limits.max_file_size {
-        return Err(Failure::plain(format!(
-            "stack `{shown}` is {} bytes; scripts may be at most {} bytes",
-            meta.len(),
-            limits.max_file_size
-        )));
-    }
-    let text = std::fs::read_to_string(&real)
-        .map_err(|e| Failure::plain(format!("cannot read stack `{shown}` as UTF-8 text: {e}")))?;
-    let stack_dir = real.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
-    let project = project_root(&stack_dir);
-    let lib = Some(project.join("lib")).filter(|l| l.is_dir()).and_then(|l| l.canonicalize().ok());
-    let main_name = relative_name(&project, &real);
-    let default_name = real.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let roots = resolver::Roots { project: project.clone(), stack_dir, lib };
+    let (tree, main) = source::WorkTree::for_script(script).map_err(Failure::plain)?;
+    let project = tree.root().to_path_buf();
+    let mut evaluation = evaluate_source(Arc::new(tree), &main, limits, trace)?;
+    evaluation.project = project;
+    Ok(evaluation)
+}
+
+/// Evaluates the script at project path `main` of `source` (the work tree, or a git
+/// revision for a review).
+pub fn evaluate_source(source: Arc<dyn Source>, main: &str, limits: &Limits, trace: Trace) -> Result<Evaluation, Failure> {
+    let lib = source.lib().map_err(Failure::plain)?;
+    let text = match source.read(main, &[""], limits.max_file_size) {
+        Ok(Some(script)) => script.text,
+        Ok(None) => return Err(Failure::plain(format!("cannot read stack `{main}`: there is no such file"))),
+        Err(ReadError::TooBig(size)) => {
+            return Err(Failure::plain(format!(
+                "stack `{main}` is {size} bytes; scripts may be at most {} bytes",
+                limits.max_file_size
+            )));
+        }
+        Err(ReadError::Outside { to }) => {
+            return Err(Failure::plain(format!("stack `{main}` resolves to `{to}`, outside the project")));
+        }
+        Err(ReadError::Other(message)) => return Err(Failure::plain(message)),
+    };
+    let stack_dir = main.rsplit_once('/').map(|(dir, _)| dir.to_owned()).unwrap_or_default();
+    let file = main.rsplit('/').next().unwrap_or(main);
+    let default_name = file.strip_suffix(".rhai").unwrap_or(file).to_owned();
+    let roots = resolver::Roots { source, stack_dir, lib };
+    let main_name = main.to_owned();
 
     let limits = *limits;
     let worker = std::thread::Builder::new()
@@ -114,16 +125,9 @@ pub fn evaluate_with(script: &Path, limits: &Limits, trace: Trace) -> Result<Eva
         .stack_size(limits.thread_stack)
         .spawn(move || run(roots, main_name, text, default_name, limits, trace))
         .map_err(|e| Failure::plain(format!("cannot start the evaluation thread: {e}")))?;
-    let mut evaluation = worker
+    worker
         .join()
-        .map_err(|_| Failure::plain("internal error: evaluation panicked; please report this with the script"))??;
-    evaluation.project = project;
-    Ok(evaluation)
-}
-
-fn relative_name(project: &Path, file: &Path) -> String {
-    let rel = file.strip_prefix(project).unwrap_or(file);
-    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
+        .map_err(|_| Failure::plain("internal error: evaluation panicked; please report this with the script"))?
 }
 
 fn run(

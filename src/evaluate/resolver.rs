@@ -3,30 +3,31 @@
 //!
 //! Rhai's `FileModuleResolver` follows `../` and absolute paths, so this resolver is ours:
 //! import names are checked as text first (no absolute paths, no `..`, a small alphabet),
-//! then the file found is canonicalised and must still lie inside one of the allowed roots,
-//! which rejects symlinks that point out. Each module is evaluated once; a module that is
-//! still loading when it is imported again is an import cycle.
+//! then the [`Source`] (the work tree or a git revision) reads the script only if it really
+//! lies inside the stack's folder or `lib/`, which rejects links that point out. Each module
+//! is evaluated once; a module that is still loading when it is imported again is an import
+//! cycle.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 use std::rc::Rc;
 use std::sync::Arc;
 
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope};
 
 use super::library;
+use super::source::{ReadError, Script, Source};
 use crate::diagnostic::Sources;
 
-/// The folders a stack may read scripts from.
+/// Where a stack may read scripts from.
 #[derive(Clone, Debug)]
 pub struct Roots {
-    /// The project root: names of scripts are shown relative to it.
-    pub project: PathBuf,
-    /// The folder of the stack being evaluated (canonical).
-    pub stack_dir: PathBuf,
-    /// The project's `lib/` (canonical), if it has one.
-    pub lib: Option<PathBuf>,
+    pub source: Arc<dyn Source>,
+    /// The project path of the stack's folder (`""` for the project root).
+    pub stack_dir: String,
+    /// Whether the project has a `lib/` of its own.
+    pub lib: bool,
 }
 
 /// A module that failed to resolve, with a message for the user.
@@ -52,6 +53,11 @@ pub struct Resolver {
     pub running: Rc<RefCell<Vec<Arc<str>>>>,
 }
 
+/// `dir/file`, or `file` in the project root.
+fn join(dir: &str, file: &str) -> String {
+    if dir.is_empty() { file.to_owned() } else { format!("{dir}/{file}") }
+}
+
 impl Resolver {
     pub fn new(
         roots: Roots,
@@ -62,81 +68,50 @@ impl Resolver {
         Resolver { roots, max_file_size, sources, loaded: RefCell::new(BTreeMap::new()), running }
     }
 
+    /// Reads one candidate, inside the stack's folder or `lib/`.
+    fn read(&self, name: &str, path: &str) -> Result<Option<Script>, String> {
+        let within = [self.roots.stack_dir.as_str(), "lib"];
+        self.roots.source.read(path, &within, self.max_file_size).map_err(|e| match e {
+            ReadError::Outside { to } => format!(
+                "import `{name}` resolves to `{to}`, outside the stack's folder and `lib/`; \
+                 imports may not leave the project (a symlink pointing out is refused too)"
+            ),
+            ReadError::TooBig(size) => {
+                format!("`{path}` is {size} bytes; scripts may be at most {} bytes", self.max_file_size)
+            }
+            ReadError::Other(message) => message,
+        })
+    }
+
     /// Finds the script an import names, as (source name, text).
     fn locate(&self, importer: Option<&str>, name: &str) -> Result<(Arc<str>, Arc<str>), String> {
         check_name(name)?;
         let file = if name.ends_with(".rhai") { name.to_owned() } else { format!("{name}.rhai") };
-        let relative = name.starts_with("./");
-
-        let mut candidates: Vec<PathBuf> = Vec::new();
-        if relative {
+        let found = if let Some(rest) = file.strip_prefix("./") {
             // Relative to the importing script, which must itself be a project file.
             let base = importer
-                .map(|src| self.roots.project.join(src))
-                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .map(|src| src.rsplit_once('/').map(|(dir, _)| dir.to_owned()).unwrap_or_default())
                 .unwrap_or_else(|| self.roots.stack_dir.clone());
-            candidates.push(base.join(&file[2..]));
+            self.read(name, &join(&base, rest))?
         } else {
-            if let Some(lib) = &self.roots.lib {
-                candidates.push(lib.join(&file));
+            let in_lib = if self.roots.lib { self.read(name, &join("lib", &file))? } else { None };
+            match in_lib {
+                Some(script) => Some(script),
+                None => match library::get(&file) {
+                    Some(text) => return Ok((format!("{}{file}", library::PREFIX).into(), text.into())),
+                    None => self.read(name, &join(&self.roots.stack_dir, &file))?,
+                },
             }
-            if (self.roots.lib.is_none() || !candidates[0].exists())
-                && let Some(text) = library::get(&file) {
-                    let source: Arc<str> = format!("{}{file}", library::PREFIX).into();
-                    return Ok((source, text.into()));
-                }
-            candidates.push(self.roots.stack_dir.join(&file));
+        };
+        if let Some(script) = found {
+            return Ok((script.name.into(), script.text.into()));
         }
-
-        for candidate in candidates {
-            if !candidate.exists() {
-                continue;
-            }
-            let real = candidate
-                .canonicalize()
-                .map_err(|e| format!("cannot read `{}`: {e}", self.show(&candidate)))?;
-            let inside = real.starts_with(&self.roots.stack_dir)
-                || self.roots.lib.as_ref().is_some_and(|lib| real.starts_with(lib));
-            if !inside {
-                return Err(format!(
-                    "import `{name}` resolves to `{}`, outside the stack's folder and `lib/`; \
-                     imports may not leave the project (a symlink pointing out is refused too)",
-                    real.display()
-                ));
-            }
-            let meta = std::fs::metadata(&real).map_err(|e| format!("cannot read `{name}`: {e}"))?;
-            if !meta.is_file() {
-                return Err(format!("import `{name}` names a folder, not a script"));
-            }
-            if meta.len() > self.max_file_size {
-                return Err(format!(
-                    "`{}` is {} bytes; scripts may be at most {} bytes",
-                    self.show(&real),
-                    meta.len(),
-                    self.max_file_size
-                ));
-            }
-            let text = std::fs::read_to_string(&real)
-                .map_err(|e| format!("cannot read `{}`: {e}", self.show(&real)))?;
-            return Ok((self.show(&real).into(), text.into()));
-        }
-        let mut places = vec!["`lib/`".to_owned(), "obsbuild's library".to_owned()];
-        places.push("the stack's folder".to_owned());
+        let places = ["`lib/`", "obsbuild's library", "the stack's folder"];
         let known: Vec<&str> = library::names().collect();
         let hint = crate::diagnostic::did_you_mean(name, known.iter().copied())
             .map(|s| format!("; {s}"))
             .unwrap_or_default();
         Err(format!("no module `{name}` in {}{hint}", places.join(", ")))
-    }
-
-    /// A path as shown to users: relative to the project root when inside it.
-    fn show(&self, path: &Path) -> String {
-        let project = self.roots.project.canonicalize().unwrap_or_else(|_| self.roots.project.clone());
-        let rel = path.strip_prefix(&project).unwrap_or(path);
-        rel.components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/")
     }
 }
 

@@ -88,3 +88,49 @@ impl obsbuild::apply::Report for Notes {
         self.0.push(text.to_owned());
     }
 }
+
+/// How one measured run ended: exit code (None for a signal), stdout, stderr, wall time,
+/// peak RSS in KiB.
+pub struct Measured {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: std::time::Duration,
+    pub max_rss_kib: i64,
+}
+
+/// Runs `cmd` (stdin closed, output captured) under GNU time, for its peak RSS.
+///
+/// Not `wait4` on a child of the test process: Linux carries a process's peak RSS across
+/// `exec`, so a child spawned from the test binary reports the test binary's own peak.
+/// `time` is small, and the command it forks reports only itself.
+pub fn measured(cmd: &mut Command) -> Measured {
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let mut timed = Command::new("/usr/bin/time");
+    timed.args(["-f", "%x %M", "-o"]).arg(report.path()).arg(cmd.get_program()).args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => timed.env(key, v),
+            None => timed.env_remove(key),
+        };
+    }
+    let started = std::time::Instant::now();
+    let out = timed.stdin(std::process::Stdio::null()).output().unwrap_or_else(|e| panic!("cannot run /usr/bin/time (Debian package `time`): {e}"));
+    let elapsed = started.elapsed();
+    let text = std::fs::read_to_string(report.path()).unwrap();
+    let signal = text.lines().find_map(|l| l.strip_prefix("Command terminated by signal ")).and_then(|n| n.trim().parse().ok());
+    let last = text.lines().last().unwrap_or_default();
+    let (code, rss) = last.split_once(' ').unwrap_or_else(|| panic!("GNU time said `{text}`"));
+    Measured {
+        code: if signal.is_some() { None } else { code.parse().ok() },
+        signal,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed,
+        max_rss_kib: rss.trim().parse().unwrap_or(i64::MAX),
+    }
+}

@@ -3,12 +3,11 @@
 //! under an address-space limit, so that an allocation that would abort does abort and
 //! fails the test instead of passing on a machine with memory to spare.
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use super::common;
+use super::common::{self, Measured};
 
 const LIMIT: Duration = Duration::from_secs(2);
 /// Most memory a hostile script may make obsbuild hold (peak resident set).
@@ -17,54 +16,11 @@ const MAX_RSS_KIB: i64 = 512 << 10;
 /// stack and the memory budget, not for the gigabytes a hostile script would ask for.
 const ADDRESS_SPACE: u64 = 1 << 30;
 
-/// How one run ended: exit code (None for a signal), stderr, wall time, peak RSS in KiB.
-pub struct Measured {
-    pub code: Option<i32>,
-    pub signal: Option<i32>,
-    pub stderr: String,
-    pub elapsed: Duration,
-    pub max_rss_kib: i64,
-}
-
-/// Runs `obsbuild check SCRIPT` under `prlimit --as`, measuring its peak RSS with `wait4`.
+/// Runs `obsbuild check SCRIPT` under `prlimit --as`, measuring its peak RSS.
 pub fn check_limited(script: &Path, cwd: &Path) -> Measured {
-    let started = Instant::now();
-    // Reaped by `wait4` below, which also gives its peak RSS.
-    #[allow(clippy::zombie_processes)]
-    let mut child = Command::new("prlimit")
-        .arg(format!("--as={ADDRESS_SPACE}"))
-        .arg(env!("CARGO_BIN_EXE_obsbuild"))
-        .arg("check")
-        .arg(script)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("prlimit (util-linux) runs obsbuild");
-    let mut pipe = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        text
-    });
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our child, not yet reaped; both pointers are valid for the call.
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
-    let elapsed = started.elapsed();
-    let stderr = reader.join().unwrap();
-    let exited = libc::WIFEXITED(status);
-    Measured {
-        code: exited.then(|| libc::WEXITSTATUS(status)),
-        signal: libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)),
-        stderr,
-        elapsed,
-        max_rss_kib: usage.ru_maxrss,
-    }
+    let mut cmd = Command::new("prlimit");
+    cmd.arg(format!("--as={ADDRESS_SPACE}")).arg(env!("CARGO_BIN_EXE_obsbuild")).arg("check").arg(script).current_dir(cwd);
+    common::measured(&mut cmd)
 }
 
 /// Runs `obsbuild check` on `script` and checks the outcome against `expect`, a list of

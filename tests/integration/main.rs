@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;
+mod closed_pipe;
 mod common;
 mod docker_adapter;
 mod errors;
@@ -11,6 +12,7 @@ mod hostile;
 mod hosts;
 mod reproducible;
 mod review;
+mod review_trust;
 mod secrets_docker;
 mod killed_builds;
 mod library_calls;
