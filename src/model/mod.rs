@@ -11,6 +11,7 @@ mod net;
 mod prometheus;
 mod secret;
 mod service;
+mod units;
 
 pub use collector::{Collector, Entry, Pipeline, Signal};
 pub use grafana::{Dashboard, Datasource, Grafana, Panel, PanelKind, PanelLink, Query};
@@ -22,6 +23,7 @@ pub use prometheus::{
     parse_matcher,
 };
 pub use secret::{SECRETS_MOUNT, Secret, looks_secret};
+pub use units::{Cpus, Dialect, Duration, MIN_MEMORY, Memory, PrometheusSize};
 pub use service::{
     App, Component, Container, File, FileFormat, Healthcheck, Ingest, Kind, Probe, PushReceiver,
     Service, Volume,
@@ -108,53 +110,6 @@ pub fn merge(base: &mut Tree, over: &Tree) {
     }
 }
 
-/// `512m`, `2g`, `1048576` as bytes (binary units, as compose and the docker CLI read them).
-pub fn parse_memory(text: &str) -> Option<i64> {
-    let lower = text.to_ascii_lowercase();
-    let digits = lower.trim_end_matches(['b', 'k', 'm', 'g']);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: i64 = digits.parse().ok()?;
-    let unit = match &lower[digits.len()..] {
-        "" | "b" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        _ => return None,
-    };
-    n.checked_mul(unit)
-}
-
-/// `0.5`, `2` CPUs as Docker's `NanoCpus`. Rounded, not truncated: `0.57 * 1e9` is
-/// 569999999.99..., and compose and the docker CLI both give 570000000.
-pub fn parse_cpus(text: &str) -> Option<i64> {
-    let cpus = text.parse::<f64>().ok().filter(|c| c.is_finite() && *c > 0.0)?;
-    let nanos = (cpus * 1e9).round();
-    (nanos <= i64::MAX as f64).then_some(nanos as i64)
-}
-
-/// `10s`, `1m30s`, `500ms`, `2h`: what compose and Prometheus read as a duration.
-pub fn is_duration(text: &str) -> bool {
-    let mut rest = text;
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let digits = rest.chars().take_while(char::is_ascii_digit).count();
-        if digits == 0 {
-            return false;
-        }
-        rest = &rest[digits..];
-        let unit = ["ms", "us", "ns", "s", "m", "h", "d", "w", "y"].into_iter().find(|u| rest.starts_with(u));
-        match unit {
-            Some(u) => rest = &rest[u.len()..],
-            None => return false,
-        }
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,16 +120,6 @@ mod tests {
         let mut base = json!({"a": {"b": 1, "c": 2}, "d": [1]});
         merge(&mut base, &json!({"a": {"b": 5, "c": null}, "d": [2, 3]}));
         assert_eq!(base, json!({"a": {"b": 5}, "d": [2, 3]}));
-    }
-
-    #[test]
-    fn durations() {
-        for ok in ["10s", "1m30s", "500ms", "2h", "15d"] {
-            assert!(is_duration(ok), "{ok}");
-        }
-        for bad in ["", "10", "s", "1.5s", "10 s", "10sec"] {
-            assert!(!is_duration(bad), "{bad}");
-        }
     }
 
     #[test]

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Entry, Tree};
+use super::{Duration, Entry, PrometheusSize, Tree};
 use crate::diagnostic::Span;
 
 /// A Prometheus server's configuration.
@@ -15,8 +15,8 @@ pub struct Prometheus {
     /// Alertmanager services alerts go to, with where each was wired.
     pub alertmanagers: Vec<(String, Span)>,
     /// How long samples are kept (`15d`); rendered as a flag or config block by version.
-    pub retention: Option<String>,
-    pub retention_size: Option<String>,
+    pub retention: Option<Duration>,
+    pub retention_size: Option<PrometheusSize>,
     /// Accept OTLP metrics pushed to `/api/v1/otlp`.
     pub otlp_receiver: bool,
     /// Accept remote-write pushes to `/api/v1/write`.
@@ -30,7 +30,7 @@ pub struct Prometheus {
 pub struct RuleTest {
     pub name: Option<String>,
     /// Step of the input series' values.
-    pub interval: Option<String>,
+    pub interval: Option<Duration>,
     /// Series selector → values in promtool's expanding notation (`0+10x5`, `1x3 _ 4`).
     pub input_series: Vec<(String, String)>,
     pub cases: Vec<AlertCase>,
@@ -40,7 +40,7 @@ pub struct RuleTest {
 /// At `eval_time`, alert `alertname` fires exactly the `expected` alerts (none: it is quiet).
 #[derive(Clone, Debug, Serialize)]
 pub struct AlertCase {
-    pub eval_time: String,
+    pub eval_time: Duration,
     pub alertname: String,
     pub expected: Vec<ExpectedAlert>,
 }
@@ -57,8 +57,8 @@ pub struct ScrapeJob {
     /// `host:port`; hosts that are services of the stack are checked to exist.
     pub targets: Vec<String>,
     pub metrics_path: Option<String>,
-    pub interval: Option<String>,
-    pub timeout: Option<String>,
+    pub interval: Option<Duration>,
+    pub timeout: Option<Duration>,
     pub scheme: Option<String>,
     /// Any other scrape_config keys.
     pub settings: Tree,
@@ -68,7 +68,7 @@ pub struct ScrapeJob {
 #[derive(Clone, Debug, Serialize)]
 pub struct RuleGroup {
     pub name: String,
-    pub interval: Option<String>,
+    pub interval: Option<Duration>,
     pub rules: Vec<Rule>,
 }
 
@@ -78,8 +78,8 @@ pub struct Rule {
     pub alert: Option<String>,
     pub record: Option<String>,
     pub expr: String,
-    pub r#for: Option<String>,
-    pub keep_firing_for: Option<String>,
+    pub r#for: Option<Duration>,
+    pub keep_firing_for: Option<Duration>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     /// The Alertmanager receiver this alert is routed to; rendered as a `receiver` label

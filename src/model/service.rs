@@ -3,7 +3,7 @@ use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
-use super::{Collector, Grafana, Image, Port, Prometheus, Signal, Tree};
+use super::{Collector, Cpus, Duration, Grafana, Image, Memory, Port, Prometheus, Signal, Tree};
 use crate::diagnostic::Span;
 use crate::model::prometheus::Alertmanager;
 
@@ -81,8 +81,8 @@ pub struct Service {
     /// How obsbuild itself tells the service is ready (used by `switch`).
     pub probe: Option<Probe>,
     pub depends_on: BTreeSet<String>,
-    pub memory: Option<String>,
-    pub cpus: Option<String>,
+    pub memory: Option<Memory>,
+    pub cpus: Option<Cpus>,
     pub user: Option<String>,
     pub labels: BTreeMap<String, String>,
     /// Files under `/run/secrets/`, by name; values never enter the build.
@@ -169,10 +169,10 @@ pub enum Volume {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Healthcheck {
     pub test: Vec<String>,
-    pub interval: String,
-    pub timeout: String,
+    pub interval: Duration,
+    pub timeout: Duration,
     pub retries: u32,
-    pub start_period: String,
+    pub start_period: Duration,
 }
 
 /// An HTTP readiness endpoint: `GET http://<service>:<port><path>` answers 2xx when ready.
@@ -241,7 +241,7 @@ pub struct App {
     /// `grpc` or `http/protobuf`.
     pub protocol: String,
     pub resource_attributes: BTreeMap<String, String>,
-    pub memory: Option<String>,
-    pub cpus: Option<String>,
+    pub memory: Option<Memory>,
+    pub cpus: Option<Cpus>,
     pub labels: BTreeMap<String, String>,
 }

@@ -3,12 +3,10 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Component, Kind, Probe, Service, Stack, Volume};
-pub use crate::model::{parse_cpus, parse_memory};
 use crate::render::compose;
 use crate::render::layout::CONFIG_MOUNT;
 use crate::render::Build;
@@ -77,36 +75,6 @@ pub struct Desired {
 /// The container name of a service.
 pub fn container_name(stack: &str, service: &str) -> String {
     format!("{stack}-{service}")
-}
-
-/// `10s`, `1m30s`, `500ms` as a duration.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    if !crate::model::is_duration(text) {
-        return None;
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest.chars().take_while(char::is_ascii_digit).count();
-        let n: u64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let (unit, len) = [("ms", 2), ("us", 2), ("ns", 2), ("s", 1), ("m", 1), ("h", 1), ("d", 1), ("w", 1), ("y", 1)]
-            .into_iter()
-            .find(|(u, _)| rest.starts_with(u))?;
-        rest = &rest[len..];
-        total += match unit {
-            "ms" => Duration::from_millis(n),
-            "us" => Duration::from_micros(n),
-            "ns" => Duration::from_nanos(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n * 60),
-            "h" => Duration::from_secs(n * 3600),
-            "d" => Duration::from_secs(n * 86400),
-            "w" => Duration::from_secs(n * 604_800),
-            _ => Duration::from_secs(n * 31_536_000),
-        };
-    }
-    Some(total)
 }
 
 /// The build paths a service reads: `configs/<name>.*` and `configs/<name>/...` (service
@@ -245,10 +213,10 @@ fn one(stack: &Stack, s: &Service, configs: &BTreeMap<String, String>) -> Desire
     }
     let healthcheck = s.healthcheck.as_ref().map(|h| HealthcheckSpec {
         test: h.test.clone(),
-        interval: parse_duration(&h.interval).unwrap_or(Duration::from_secs(10)),
-        timeout: parse_duration(&h.timeout).unwrap_or(Duration::from_secs(5)),
+        interval: h.interval.value(),
+        timeout: h.timeout.value(),
         retries: h.retries,
-        start_period: parse_duration(&h.start_period).unwrap_or(Duration::from_secs(10)),
+        start_period: h.start_period.value(),
     });
     let mut labels = s.labels.clone();
     labels.insert(label::STACK.to_owned(), stack.name.clone());
@@ -268,8 +236,8 @@ fn one(stack: &Stack, s: &Service, configs: &BTreeMap<String, String>) -> Desire
         aliases: vec![s.name.clone()],
         ip: s.ip,
         healthcheck,
-        memory_bytes: s.memory.as_deref().and_then(parse_memory),
-        nano_cpus: s.cpus.as_deref().and_then(parse_cpus),
+        memory_bytes: s.memory.as_ref().map(crate::model::Memory::bytes),
+        nano_cpus: s.cpus.as_ref().map(crate::model::Cpus::nanos),
         restart: s.restart.clone(),
     };
     let spec_hash = spec_hash(&spec);
@@ -339,26 +307,5 @@ fn reload(stack: &Stack, s: &Service) -> Reload {
             }
         }
         _ => Reload::Restart,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_and_sizes() {
-        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("x"), None);
-        assert_eq!(parse_memory("512m"), Some(512 << 20));
-        assert_eq!(parse_memory("2g"), Some(2 << 30));
-        assert_eq!(parse_memory("12q"), None);
-        assert_eq!(parse_memory("99999999999999g"), None);
-        assert_eq!(parse_cpus("0.57"), Some(570_000_000));
-        assert_eq!(parse_cpus("1.5"), Some(1_500_000_000));
-        assert_eq!(parse_cpus("2"), Some(2_000_000_000));
-        assert_eq!(parse_cpus("0"), None);
-        assert_eq!(parse_cpus("NaN"), None);
     }
 }

@@ -6,7 +6,6 @@ pub mod hosts;
 mod steps;
 
 pub use desired::{
-    ACTIVATION, Activation, CONFIGS, Desired, Reload, Strategy, activation, config_hashes, container_name, load, parse_duration,
-    parse_memory, spec_hash,
+    ACTIVATION, Activation, CONFIGS, Desired, Reload, Strategy, activation, config_hashes, container_name, load, spec_hash,
 };
 pub use steps::{Action, Plan, Step, plan};

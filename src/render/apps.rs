@@ -52,13 +52,10 @@ fn app_doc(stack: &Stack, app: &App) -> Doc {
     }
     doc.set("networks", Doc::strs([stack.network.name.as_str()]));
     if let Some(m) = &app.memory {
-        doc.set("mem_limit", m.as_str());
+        doc.set("mem_limit", m.text());
     }
     if let Some(c) = &app.cpus {
-        match c.parse::<f64>() {
-            Ok(n) => doc.set("cpus", n),
-            Err(_) => doc.set("cpus", c.as_str()),
-        }
+        doc.set("cpus", c.count());
     }
     let mut labels = Doc::map().with("obsbuild.stack", &stack.name).with("obsbuild.app", &app.name);
     for (k, v) in &app.labels {

@@ -200,10 +200,10 @@ fn service_doc(stack: &Stack, service: &Service) -> Doc {
             "healthcheck",
             Doc::map()
                 .with("test", Doc::strs(h.test.clone()))
-                .with("interval", &h.interval)
-                .with("timeout", &h.timeout)
+                .with("interval", h.interval.text())
+                .with("timeout", h.timeout.text())
                 .with("retries", h.retries)
-                .with("start_period", &h.start_period),
+                .with("start_period", h.start_period.text()),
         );
     }
     if !service.depends_on.is_empty() {
@@ -216,13 +216,10 @@ fn service_doc(stack: &Stack, service: &Service) -> Doc {
         doc.set("depends_on", deps);
     }
     if let Some(m) = &service.memory {
-        doc.set("mem_limit", m.as_str());
+        doc.set("mem_limit", m.text());
     }
     if let Some(c) = &service.cpus {
-        match c.parse::<f64>() {
-            Ok(n) => doc.set("cpus", n),
-            Err(_) => doc.set("cpus", c.as_str()),
-        }
+        doc.set("cpus", c.count());
     }
     let mut labels = Doc::map()
         .with("obsbuild.stack", &stack.name)

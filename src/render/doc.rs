@@ -174,6 +174,17 @@ impl From<&String> for Doc {
         Doc::Str(s.clone())
     }
 }
+/// A duration or size is written as the script wrote it.
+impl From<&crate::model::Duration> for Doc {
+    fn from(d: &crate::model::Duration) -> Doc {
+        Doc::Str(d.text().to_owned())
+    }
+}
+impl From<&crate::model::PrometheusSize> for Doc {
+    fn from(s: &crate::model::PrometheusSize) -> Doc {
+        Doc::Str(s.text().to_owned())
+    }
+}
 impl From<bool> for Doc {
     fn from(b: bool) -> Doc {
         Doc::Bool(b)

@@ -147,7 +147,7 @@ fn rule_test(t: &RuleTest) -> Doc {
             d
         });
         Doc::map()
-            .with("eval_time", c.eval_time.as_str())
+            .with("eval_time", c.eval_time.text())
             .with("alertname", c.alertname.as_str())
             .with("exp_alerts", Doc::Seq(expected.collect()))
     });

@@ -38,11 +38,6 @@ fn jobs(check: &mut Check, s: &Service, p: &Prometheus) {
             check_target(check, &job.span, &owner, "target", target, true);
             target_port(check, &job.span, &owner, target);
         }
-        for d in [&job.interval, &job.timeout].into_iter().flatten() {
-            if !crate::model::is_duration(d) {
-                check.error(&job.span, d, format!("`{d}` in {owner} is not a duration such as `15s`"));
-            }
-        }
     }
 }
 
@@ -81,11 +76,6 @@ fn rules(check: &mut Check, s: &Service, p: &Prometheus) {
                     check.error(&r.span, label, format!("`{label}` in rule `{name}` is not a label name (`[a-zA-Z_][a-zA-Z0-9_]*`)"));
                 }
             }
-            for d in [&r.r#for, &r.keep_firing_for].into_iter().flatten() {
-                if !crate::model::is_duration(d) {
-                    check.error(&r.span, d, format!("`{d}` in rule `{name}` is not a duration such as `5m`"));
-                }
-            }
             let Some(receiver) = &r.receiver else { continue };
             if alertmanagers.is_empty() {
                 let d = check.error(&r.span, receiver, format!("alert `{name}` goes to receiver `{receiver}`, but `{}` sends alerts to no Alertmanager", s.name));
@@ -106,11 +96,6 @@ fn rules(check: &mut Check, s: &Service, p: &Prometheus) {
 fn tests(check: &mut Check, s: &Service, p: &Prometheus) {
     let alerts: Vec<&str> = p.rule_groups.iter().flat_map(|g| g.rules.iter().filter_map(|r| r.alert.as_deref())).collect();
     for t in &p.rule_tests {
-        for d in t.interval.iter().chain(t.cases.iter().map(|c| &c.eval_time)) {
-            if !crate::model::is_duration(d) {
-                check.error(&t.span, d, format!("`{d}` in an alert test of `{}` is not a duration such as `5m`", s.name));
-            }
-        }
         for c in &t.cases {
             if !alerts.contains(&c.alertname.as_str()) {
                 let d = check.error(&t.span, &c.alertname, format!("an alert test of `{}` checks alert `{}`, which `{}` does not have", s.name, c.alertname, s.name));

@@ -8,7 +8,7 @@ use crate::diagnostic::Span;
 use crate::evaluate::builder::{AppDecl, Op, ServiceDecl};
 use crate::evaluate::spec::{DatasourceSpec, IngestSpec, Scalar};
 use crate::model::{
-    self, App, Component, Container, Datasource, File, FileFormat, Healthcheck, Ingest, Kind, Port,
+    self, App, Dialect, Component, Container, Datasource, File, FileFormat, Healthcheck, Ingest, Kind, Port,
     Probe, PushReceiver, Service, Signal, Tree, Volume,
 };
 
@@ -62,23 +62,26 @@ pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
             None
         }
     });
-    let healthcheck = spec.healthcheck.as_ref().map(|h| Healthcheck {
-        test: h.test.clone(),
-        interval: h.interval.clone().unwrap_or_else(|| "10s".to_owned()),
-        timeout: h.timeout.clone().unwrap_or_else(|| "5s".to_owned()),
-        retries: h.retries.unwrap_or(5),
-        start_period: h.start_period.clone().unwrap_or_else(|| "10s".to_owned()),
-    });
-    if let Some(h) = &healthcheck {
+    let healthcheck = spec.healthcheck.as_ref().map(|h| {
         let first = h.test.first().map(String::as_str);
         if !matches!(first, Some("CMD" | "CMD-SHELL" | "NONE")) {
             let at = cx.find(span, "test");
             cx.error(&at, format!("healthcheck `test` of {owner} must start with `CMD`, `CMD-SHELL` or `NONE`"));
         }
-        for d in [&h.interval, &h.timeout, &h.start_period] {
-            duration(cx, span, &owner, d);
+        // Compose and the Docker engine read these; Docker takes 0 (its default) or at least 1ms.
+        // An invalid duration is an error; the default only stands in so that conversion goes on.
+        let mut time = |text: &Option<String>, default: u64| match text {
+            Some(t) => healthcheck_duration(cx, span, &owner, t).unwrap_or_else(|| model::Duration::from_secs(default)),
+            None => model::Duration::from_secs(default),
+        };
+        Healthcheck {
+            test: h.test.clone(),
+            interval: time(&h.interval, 10),
+            timeout: time(&h.timeout, 5),
+            retries: h.retries.unwrap_or(5),
+            start_period: time(&h.start_period, 10),
         }
-    }
+    });
     let restart = spec.restart.clone().unwrap_or_else(|| "unless-stopped".to_owned());
     if !RESTART.contains(&restart.as_str()) {
         let at = cx.find(span, &restart);
@@ -119,8 +122,8 @@ pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
         healthcheck,
         probe: spec.probe.as_ref().map(|p| Probe { port: p.port, path: p.path.clone() }),
         depends_on: spec.depends_on.iter().cloned().collect::<BTreeSet<_>>(),
-        memory: spec.memory.clone().map(Scalar::into_string).and_then(|m| memory(cx, span, &owner, m)),
-        cpus: spec.cpus.clone().map(Scalar::into_string).and_then(|c| cpus(cx, span, &owner, c)),
+        memory: spec.memory.clone().map(Scalar::into_string).and_then(|m| memory(cx, span, &owner, &m)),
+        cpus: spec.cpus.clone().map(Scalar::into_string).and_then(|c| cpus(cx, span, &owner, &c)),
         user: spec.user.clone(),
         labels: strings(&spec.labels),
         secrets: super::secrets::secrets(cx, span, &owner, &spec.secrets),
@@ -286,8 +289,8 @@ pub fn app(cx: &mut Cx, decl: &AppDecl, sole_collector: Option<&str>) -> Option<
         collector,
         protocol,
         resource_attributes: strings(&spec.resource_attributes),
-        memory: spec.memory.clone().map(Scalar::into_string).and_then(|m| memory(cx, &decl.span, &owner, m)),
-        cpus: spec.cpus.clone().map(Scalar::into_string).and_then(|c| cpus(cx, &decl.span, &owner, c)),
+        memory: spec.memory.clone().map(Scalar::into_string).and_then(|m| memory(cx, &decl.span, &owner, &m)),
+        cpus: spec.cpus.clone().map(Scalar::into_string).and_then(|c| cpus(cx, &decl.span, &owner, &c)),
         labels: strings(&spec.labels),
     })
 }
@@ -352,41 +355,46 @@ fn absolute(cx: &mut Cx, span: &Span, owner: &str, path: &str) {
     }
 }
 
-pub fn duration(cx: &mut Cx, span: &Span, owner: &str, text: &str) {
-    if !model::is_duration(text) {
-        let at = cx.find(span, text);
-        cx.error(&at, format!("`{text}` in {owner} is not a duration such as `10s`, `5m` or `1h30m`"));
+/// A duration `dialect` reads, or an error at its text.
+pub fn duration(cx: &mut Cx, span: &Span, owner: &str, text: &str, dialect: Dialect) -> Option<model::Duration> {
+    match model::Duration::parse(text, dialect) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            let at = cx.find(span, text);
+            cx.error(&at, format!("`{text}` in {owner} {e}"));
+            None
+        }
     }
 }
 
-/// Docker refuses a memory limit under 6 MiB when the container is created; saying so at
-/// build time keeps a switch from failing half way.
-const MIN_MEMORY: i64 = 6 << 20;
-
-fn memory(cx: &mut Cx, span: &Span, owner: &str, text: String) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
-    let problem = match model::parse_memory(&lower) {
-        Some(bytes) if bytes >= MIN_MEMORY => return Some(lower),
-        Some(_) => "is below the 6m Docker allows; write at least `6m`",
-        None => "is not a size Docker takes; write a whole number and a unit b, k, m or g, such as `512m` or `2g`",
-    };
-    let at = cx.find(span, &text);
-    cx.error(&at, format!("`memory` of {owner} is `{text}`, which {problem}"));
-    None
+/// A healthcheck duration: Go's dialect, and 0 or at least the 1ms Docker takes.
+fn healthcheck_duration(cx: &mut Cx, span: &Span, owner: &str, text: &str) -> Option<model::Duration> {
+    let owner = format!("the healthcheck of {owner}");
+    let d = duration(cx, span, &owner, text, Dialect::Go)?;
+    if !d.value().is_zero() && d.value() < std::time::Duration::from_millis(1) {
+        let at = cx.find(span, text);
+        cx.error(&at, format!("`{text}` in {owner} is shorter than the 1ms Docker allows; write `0s` or at least `1ms`"));
+        return None;
+    }
+    Some(d)
 }
 
-/// Docker's smallest CPU quota is a hundredth of a CPU.
-const MIN_NANO_CPUS: i64 = 10_000_000;
+fn memory(cx: &mut Cx, span: &Span, owner: &str, text: &str) -> Option<model::Memory> {
+    model::Memory::parse(text)
+        .map_err(|e| {
+            let at = cx.find(span, text);
+            cx.error(&at, format!("`memory` of {owner}: {e}"));
+        })
+        .ok()
+}
 
-fn cpus(cx: &mut Cx, span: &Span, owner: &str, text: String) -> Option<String> {
-    let problem = match model::parse_cpus(&text) {
-        Some(nanos) if (MIN_NANO_CPUS..=1_024_000_000_000).contains(&nanos) => return Some(text),
-        Some(nanos) if nanos < MIN_NANO_CPUS => "is below the 0.01 Docker allows",
-        _ => "is not a number of CPUs from 0.01 to 1024",
-    };
-    let at = cx.find(span, &text);
-    cx.error(&at, format!("`cpus` of {owner} is `{text}`, which {problem}; write one such as `0.5` or `2`"));
-    None
+fn cpus(cx: &mut Cx, span: &Span, owner: &str, text: &str) -> Option<model::Cpus> {
+    model::Cpus::parse(text)
+        .map_err(|e| {
+            let at = cx.find(span, text);
+            cx.error(&at, format!("`cpus` of {owner}: {e}"));
+        })
+        .ok()
 }
 
 pub fn strings(map: &BTreeMap<String, Scalar>) -> BTreeMap<String, String> {

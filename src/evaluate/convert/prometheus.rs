@@ -8,8 +8,8 @@ use crate::evaluate::builder::{Op, ServiceDecl};
 use crate::evaluate::spec::{RawRuleSpec, RuleGroupSpec};
 use crate::evaluate::value;
 use crate::model::{
-    AlertCase, Alertmanager, Component, Entry, ExpectedAlert, Prometheus, Route, Rule, RuleGroup, RuleTest, ScrapeJob,
-    Service, Tree,
+    self, AlertCase, Alertmanager, Component, Dialect, Entry, ExpectedAlert, Prometheus, PrometheusSize, Route, Rule,
+    RuleGroup, RuleTest, ScrapeJob, Service, Tree,
 };
 
 const DEFAULT_ALERT_GROUP: &str = "alerts";
@@ -20,15 +20,19 @@ pub fn prometheus(cx: &mut Cx, decl: &ServiceDecl) -> Prometheus {
     let span = &decl.span;
     let mut settings = common::settings(cx, decl);
     let mut p = Prometheus {
-        retention: spec.retention.clone(),
-        retention_size: spec.retention_size.clone(),
+        retention: spec.retention.as_deref().and_then(|r| common::duration(cx, span, &format!("`retention` of service `{}`", decl.name), r, Dialect::Prometheus)),
+        retention_size: spec.retention_size.as_deref().and_then(|r| match PrometheusSize::parse(r) {
+            Ok(size) => Some(size),
+            Err(e) => {
+                let at = cx.find(span, r);
+                cx.error(&at, format!("`retention_size` of service `{}`: {e}", decl.name));
+                None
+            }
+        }),
         otlp_receiver: spec.otlp_receiver.unwrap_or(false),
         remote_write_receiver: spec.remote_write_receiver.unwrap_or(false),
         ..Default::default()
     };
-    if let Some(r) = &p.retention {
-        common::duration(cx, span, &format!("service `{}`", decl.name), r);
-    }
     if let Some(Tree::Array(configs)) = settings.as_object_mut().and_then(|m| m.remove("scrape_configs")) {
         for config in configs {
             if let Some(job) = scrape_config(cx, span, &decl.name, config) {
@@ -42,9 +46,9 @@ pub fn prometheus(cx: &mut Cx, decl: &ServiceDecl) -> Prometheus {
     for raw in &spec.rules {
         match value::from_tree::<RuleGroupSpec>(raw.clone()) {
             Ok(g) => {
-                let rules = g.rules.into_iter().map(|r| raw_rule(r, span)).collect();
+                let rules = g.rules.into_iter().map(|r| raw_rule(cx, r, span)).collect();
                 group(&mut groups, &g.name).rules.extend::<Vec<Rule>>(rules);
-                if let Some(i) = g.interval {
+                if let Some(i) = g.interval.as_deref().and_then(|i| common::duration(cx, span, &format!("rule group `{}`", g.name), i, Dialect::Prometheus)) {
                     group(&mut groups, &g.name).interval = Some(i);
                 }
             }
@@ -64,8 +68,8 @@ pub fn prometheus(cx: &mut Cx, decl: &ServiceDecl) -> Prometheus {
                 name: job.clone(),
                 targets: targets.clone(),
                 metrics_path: spec.metrics_path.clone(),
-                interval: spec.interval.clone(),
-                timeout: spec.timeout.clone(),
+                interval: prometheus_duration(cx, span, &format!("scrape job `{job}` of `{}`", decl.name), spec.interval.as_deref()),
+                timeout: prometheus_duration(cx, span, &format!("scrape job `{job}` of `{}`", decl.name), spec.timeout.as_deref()),
                 scheme: spec.scheme.clone(),
                 settings: spec.settings.clone().unwrap_or_else(common::empty),
                 span: span.clone(),
@@ -83,16 +87,13 @@ pub fn prometheus(cx: &mut Cx, decl: &ServiceDecl) -> Prometheus {
                     annotations.insert("description".to_owned(), d.clone());
                 }
                 let owner = format!("alert `{name}`");
-                for d in [&spec.r#for, &spec.keep_firing_for].into_iter().flatten() {
-                    common::duration(cx, span, &owner, d);
-                }
                 let name_of_group = spec.group.clone().unwrap_or_else(|| DEFAULT_ALERT_GROUP.to_owned());
                 group(&mut groups, &name_of_group).rules.push(Rule {
                     alert: Some(name.clone()),
                     record: None,
                     expr: spec.expr.clone(),
-                    r#for: spec.r#for.clone(),
-                    keep_firing_for: spec.keep_firing_for.clone(),
+                    r#for: prometheus_duration(cx, span, &owner, spec.r#for.as_deref()),
+                    keep_firing_for: prometheus_duration(cx, span, &owner, spec.keep_firing_for.as_deref()),
                     labels,
                     annotations,
                     receiver: spec.receiver.clone(),
@@ -119,13 +120,15 @@ pub fn prometheus(cx: &mut Cx, decl: &ServiceDecl) -> Prometheus {
             }
             Op::AlertTest { spec, span } => p.rule_tests.push(RuleTest {
                 name: spec.name.clone(),
-                interval: spec.interval.clone(),
+                interval: prometheus_duration(cx, span, &format!("an alert test of `{}`", decl.name), spec.interval.as_deref()),
                 input_series: spec.input_series.iter().map(|i| (i.series.clone(), i.values.clone())).collect(),
                 cases: spec
                     .alert_rule_test
                     .iter()
                     .map(|t| AlertCase {
-                        eval_time: t.eval_time.clone(),
+                        // An invalid time is reported; the case stays, so its other mistakes are too.
+                        eval_time: prometheus_duration(cx, span, &format!("an alert test of `{}`", decl.name), Some(&t.eval_time))
+                            .unwrap_or_else(|| model::Duration::from_secs(0)),
                         alertname: t.alertname.clone(),
                         expected: t
                             .exp_alerts
@@ -154,14 +157,20 @@ fn group<'a>(groups: &'a mut Vec<RuleGroup>, name: &str) -> &'a mut RuleGroup {
     &mut groups[at]
 }
 
-fn raw_rule(r: RawRuleSpec, span: &Span) -> Rule {
+/// A Prometheus duration, if one is given; an error at its text when it is none.
+fn prometheus_duration(cx: &mut Cx, span: &Span, owner: &str, text: Option<&str>) -> Option<model::Duration> {
+    common::duration(cx, span, owner, text?, Dialect::Prometheus)
+}
+
+fn raw_rule(cx: &mut Cx, r: RawRuleSpec, span: &Span) -> Rule {
     let receiver = r.labels.get("receiver").map(|v| v.clone().into_string());
+    let owner = format!("rule `{}`", r.alert.as_deref().or(r.record.as_deref()).unwrap_or(""));
     Rule {
+        r#for: prometheus_duration(cx, span, &owner, r.r#for.as_deref()),
+        keep_firing_for: prometheus_duration(cx, span, &owner, r.keep_firing_for.as_deref()),
         alert: r.alert,
         record: r.record,
         expr: r.expr,
-        r#for: r.r#for,
-        keep_firing_for: r.keep_firing_for,
         labels: common::strings(&r.labels),
         annotations: common::strings(&r.annotations),
         receiver,
@@ -205,12 +214,13 @@ fn scrape_config(cx: &mut Cx, span: &Span, service: &str, config: Tree) -> Optio
     if only_targets {
         map.remove("static_configs");
     }
+    let owner = format!("scrape job `{name}` of `{service}`");
     Some(ScrapeJob {
+        interval: prometheus_duration(cx, span, &owner, text(&mut map, "scrape_interval").as_deref()),
+        timeout: prometheus_duration(cx, span, &owner, text(&mut map, "scrape_timeout").as_deref()),
         name,
         targets,
         metrics_path: text(&mut map, "metrics_path"),
-        interval: text(&mut map, "scrape_interval"),
-        timeout: text(&mut map, "scrape_timeout"),
         scheme: text(&mut map, "scheme"),
         settings: Tree::Object(map),
         span: span.clone(),
@@ -292,7 +302,7 @@ pub fn alertmanager(cx: &mut Cx, decl: &ServiceDecl) -> Alertmanager {
                 }
                 for (k, v) in [("group_wait", &spec.group_wait), ("group_interval", &spec.group_interval), ("repeat_interval", &spec.repeat_interval)] {
                     if let Some(v) = v {
-                        common::duration(cx, span, "route", v);
+                        common::duration(cx, span, "a route", v, Dialect::Prometheus);
                         rest.insert(k.into(), Tree::String(v.clone()));
                     }
                 }
