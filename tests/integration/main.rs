@@ -22,3 +22,4 @@ mod switch_docker;
 mod switch_fake;
 mod validators;
 mod flake;
+mod fuzz;
