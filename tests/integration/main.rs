@@ -5,6 +5,7 @@
 
 mod cli;
 mod common;
+mod compose_values;
 mod docker_adapter;
 mod errors;
 mod hostile;
