@@ -10,6 +10,7 @@ mod docker_adapter;
 mod errors;
 mod hostile;
 mod hosts;
+mod hosts_files;
 mod reproducible;
 mod review;
 mod secrets_docker;
