@@ -21,6 +21,9 @@ use crate::store::Store;
 /// and an unchanged file is not written. A stack without host names has its block
 /// removed. `obsbuild down STACK` removes it too. Writing /etc/hosts needs root (`sudo`);
 /// `--file` writes another file.
+///
+/// The file must be a regular file, or a symbolic link to one: the link is kept and the
+/// file it names is written. A link to nothing, a folder, a FIFO or a device is refused.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Stack name, or its script [default: $OBSBUILD_STACK or stacks/task-manager.rhai]
