@@ -38,7 +38,14 @@ pub fn not_regular(path: &Path, meta: &std::fs::Metadata) -> io::Error {
 
 /// Opens with `options` plus `O_NONBLOCK`, then refuses anything but a regular file.
 pub fn open_with(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
-    let file = options.custom_flags(libc::O_NONBLOCK).open(path)?;
+    let file = options.custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| {
+        // Some refuse to open at all (a socket, a FIFO for writing with no reader: ENXIO;
+        // a folder for writing): still say what they are.
+        match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => not_regular(path, &meta),
+            _ => e,
+        }
+    })?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(not_regular(path, &meta));
@@ -94,5 +101,10 @@ mod tests {
         std::fs::write(tmp.path().join("f"), "x").unwrap();
         assert_eq!(read(&tmp.path().join("f")).unwrap(), b"x");
         assert!(read(Path::new("/dev/zero")).unwrap_err().to_string().contains("a device"));
+        let socket = tmp.path().join("socket");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        assert!(read(&socket).unwrap_err().to_string().contains("is a socket"));
+        let e = open_with(&fifo, OpenOptions::new().write(true)).unwrap_err();
+        assert!(e.to_string().contains("is a FIFO"), "{e}");
     }
 }

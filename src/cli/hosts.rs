@@ -16,10 +16,14 @@ use crate::store::Store;
 /// changing them, run `obsbuild build` or `switch` first.
 ///
 /// `--apply` writes them between `# BEGIN obsbuild STACK` and `# END obsbuild STACK`,
-/// one line per address, replacing the stack's previous block; every other line of the
-/// file stays as it is, and an unchanged file is not written. A stack without host names
-/// has its block removed. `obsbuild down STACK` removes it too. Writing /etc/hosts needs
-/// root (`sudo`); `--file` writes another file.
+/// one line per address, replacing the stack's previous block where it is (marker lines
+/// are recognised with blanks around them); every other line of the file stays as it is,
+/// and an unchanged file is not written. A stack without host names has its block
+/// removed. `obsbuild down STACK` removes it too. Writing /etc/hosts needs root (`sudo`);
+/// `--file` writes another file.
+///
+/// The file must be a regular file, or a symbolic link to one: the link is kept and the
+/// file it names is written. A link to nothing, a folder, a FIFO or a device is refused.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Stack name, or its script [default: $OBSBUILD_STACK or stacks/task-manager.rhai]

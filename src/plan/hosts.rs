@@ -9,9 +9,12 @@
 //!
 //! (with a tab after the address, as in most hosts files).
 //!
-//! Everything outside the block is kept byte for byte, including whether the file ends
-//! with a line break: a block appended to a file without one carries the break before it
-//! and no final one, so removing it gives back the original bytes.
+//! Everything outside the block is kept byte for byte. The block always ends with a line
+//! break, and uses the file's own (`\r\n` when its first line ends so). A file whose last
+//! line has no break gets one before the block, and its `BEGIN` line says so (see
+//! [`ADDED_BREAK`]): removing the block takes that break out again, giving back the
+//! original bytes. Marker lines are recognised with surrounding blanks, so an indented
+//! block is replaced where it is, never added a second time.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -27,6 +30,10 @@ pub fn of_build(build: &crate::render::Build) -> Result<Entries, String> {
     super::load(build, std::path::Path::new(super::CONFIGS)).map(|a| a.hosts)
 }
 
+/// Said after the `BEGIN` line when the file's last line had no line break and obsbuild
+/// added one to put the block after it; removing the block removes that break too.
+pub const ADDED_BREAK: &str = " (obsbuild added the line break above)";
+
 /// The first line of `stack`'s block.
 pub fn begin_line(stack: &str) -> String {
     format!("{BEGIN}{stack}: managed by obsbuild; edit the stack instead")
@@ -40,6 +47,11 @@ pub fn end_line(stack: &str) -> String {
 /// The block for `entries`, ending with a line break; empty when there are none. One line
 /// per address (sorted), with its names (sorted).
 pub fn block(stack: &str, entries: &Entries) -> String {
+    lines_of(stack, entries, "\n", false)
+}
+
+/// [`block`] with `eol` ending each line, and [`ADDED_BREAK`] on its first when `added`.
+fn lines_of(stack: &str, entries: &Entries, eol: &str, added: bool) -> String {
     if entries.is_empty() {
         return String::new();
     }
@@ -48,13 +60,24 @@ pub fn block(stack: &str, entries: &Entries) -> String {
         by_address.entry(*ip).or_default().push(name);
     }
     let mut out = begin_line(stack);
-    out.push('\n');
+    if added {
+        out.push_str(ADDED_BREAK);
+    }
+    out.push_str(eol);
     for (ip, names) in by_address {
-        out.push_str(&format!("{ip}\t{}\n", names.join(" ")));
+        out.push_str(&format!("{ip}\t{}{eol}", names.join(" ")));
     }
     out.push_str(&end_line(stack));
-    out.push('\n');
+    out.push_str(eol);
     out
+}
+
+/// The line break `text` uses: `\r\n` when its first line ends with one, else `\n`.
+fn line_break(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if text[..i].ends_with('\r') => "\r\n",
+        _ => "\n",
+    }
 }
 
 /// A hosts file whose markers do not make one block: the 1-based line and what to do.
@@ -75,9 +98,11 @@ enum Marker<'a> {
     End(&'a str),
 }
 
-/// The marker on a line, and the stack it names (up to `:` or a blank).
+/// The marker on a line, and the stack it names (up to `:` or a blank). Blanks around the
+/// line do not matter (an editor indented it, or left a `\r`): such a line is still the
+/// marker, or the block would be added a second time.
 fn marker(line: &str) -> Option<Marker<'_>> {
-    let line = line.trim_end();
+    let line = line.trim();
     if let Some(rest) = line.strip_prefix(BEGIN) {
         return Some(Marker::Begin(first_word(rest)));
     }
@@ -148,7 +173,6 @@ pub fn edit(text: &str, stack: &str, entries: &Entries) -> Result<String, BlockE
             _ => {}
         }
     }
-    let new_block = block(stack, entries);
     let (b, e) = match (begin, end) {
         (Some(b), Some(e)) => (b, e),
         (Some(b), None) => {
@@ -159,36 +183,40 @@ pub fn edit(text: &str, stack: &str, entries: &Entries) -> Result<String, BlockE
                 ),
             ));
         }
-        _ => return Ok(append(text, &new_block)),
+        _ => return Ok(append(text, stack, entries)),
     };
+    let eol = line_break(text);
     let mut prefix: String = lines[..b].concat();
     let suffix: String = lines[e + 1..].concat();
-    // No line break after END: the block is the file's last line and the file had none.
-    let last_without_break = !lines[e].ends_with('\n');
-    if new_block.is_empty() {
-        if last_without_break {
-            // The break before the block came with it (see `append`).
-            prefix.pop();
+    // Whether the break before the block is obsbuild's: its BEGIN line says so, or END ends
+    // the file without a break (how obsbuild wrote such a block before it said so).
+    let noted = lines[b].trim().ends_with(ADDED_BREAK);
+    let unended = !lines[e].ends_with('\n');
+    let new_block = lines_of(stack, entries, eol, noted || unended);
+    // Only where nothing follows the block: a line after it needs the break.
+    if new_block.is_empty() && (noted || unended) && suffix.is_empty() {
+        // The break `append` added (the file's own); obsbuild added `\n` before the note.
+        let added = if noted { eol } else { "\n" };
+        if let Some(p) = prefix.strip_suffix(added).or_else(|| prefix.strip_suffix('\n')) {
+            prefix.truncate(p.len());
         }
-        return Ok(format!("{prefix}{suffix}"));
     }
-    let mut replaced = new_block;
-    if last_without_break {
-        replaced.pop();
-    }
-    Ok(format!("{prefix}{replaced}{suffix}"))
+    Ok(format!("{prefix}{new_block}{suffix}"))
 }
 
-/// `block` added at the end of `text`. A file without a final line break gets one before
-/// the block and none after it, so that it still ends the way it did.
-fn append(text: &str, block: &str) -> String {
-    if block.is_empty() {
+/// `stack`'s block added at the end of `text`. A last line without a line break gets one
+/// first, which the block's BEGIN line records (see [`ADDED_BREAK`]).
+fn append(text: &str, stack: &str, entries: &Entries) -> String {
+    if entries.is_empty() {
         return text.to_owned();
     }
     if text.is_empty() || text.ends_with('\n') {
-        return format!("{text}{block}");
+        return format!("{text}{}", lines_of(stack, entries, line_break(text), false));
     }
-    format!("{text}\n{}", block.trim_end_matches('\n'))
+    // The break the file is read to use once it has one (a file whose only line ends in a
+    // lone `\r` then reads as `\r\n`): removing the block takes out exactly this one.
+    let eol = line_break(&format!("{text}\n"));
+    format!("{text}{eol}{}", lines_of(stack, entries, eol, true))
 }
 
 #[cfg(test)]
@@ -256,17 +284,67 @@ mod tests {
         assert_eq!(edit(BASE, "s", &Entries::new()).unwrap(), BASE);
     }
 
+    /// `block` as `append` writes it after a last line that had no line break.
+    fn noted(stack: &str, e: &Entries) -> String {
+        block(stack, e).replacen('\n', &format!("{ADDED_BREAK}\n"), 1)
+    }
+
     #[test]
-    fn keeps_a_missing_final_line_break() {
+    fn a_missing_final_line_break_is_added_and_taken_out_with_the_block() {
         let e = entries(&[("s.grafana", "127.0.1.1")]);
         let out = edit("a", "s", &e).unwrap();
-        assert_eq!(out, format!("a\n{}", block("s", &e).trim_end()));
+        assert_eq!(out, format!("a\n{}", noted("s", &e)));
+        assert!(out.ends_with("# END obsbuild s\n"), "{out:?}");
+        assert_eq!(edit(&out, "s", &e).unwrap(), out, "idempotent");
         let changed = entries(&[("s.grafana", "127.0.1.9")]);
         let again = edit(&out, "s", &changed).unwrap();
-        assert!(
-            !again.ends_with('\n') && again.contains("127.0.1.9"),
-            "{again:?}"
-        );
+        assert_eq!(again, format!("a\n{}", noted("s", &changed)));
+        assert_eq!(edit(&again, "s", &Entries::new()).unwrap(), "a");
+        // A line added after the block keeps the break it needs.
+        let more = format!("{again}b\n");
+        assert_eq!(edit(&more, "s", &Entries::new()).unwrap(), "a\nb\n");
+    }
+
+    #[test]
+    fn a_block_obsbuild_wrote_without_a_final_break_still_gives_the_bytes_back() {
+        // How obsbuild appended to such a file before the note: no break after END.
+        let e = entries(&[("s.grafana", "127.0.1.1")]);
+        let old = format!("a\n{}", block("s", &e).trim_end());
+        assert_eq!(edit(&old, "s", &Entries::new()).unwrap(), "a");
+        assert_eq!(edit(&old, "s", &e).unwrap(), format!("a\n{}", noted("s", &e)));
+    }
+
+    #[test]
+    fn crlf_files_get_a_crlf_block() {
+        let e = entries(&[("s.grafana", "127.0.1.1"), ("s.v6", "::1")]);
+        let crlf = |t: &str| t.replace('\n', "\r\n");
+        let base = crlf(BASE);
+        let with = edit(&base, "s", &e).unwrap();
+        assert_eq!(with, format!("{base}{}", crlf(&block("s", &e))));
+        assert_eq!(edit(&with, "s", &e).unwrap(), with, "idempotent");
+        assert_eq!(edit(&with, "s", &Entries::new()).unwrap(), base);
+        assert_eq!(edit("x\r\ny", "s", &e).unwrap(), format!("x\r\ny\r\n{}", crlf(&noted("s", &e))));
+        // A lone `\r` ending the last line is kept as it is.
+        for original in ["x\r\ny", "a\r", "x\ny\r", "\r", "x\r\n"] {
+            let with = edit(original, "s", &e).unwrap();
+            assert!(with.starts_with(original), "{with:?}");
+            assert_eq!(edit(&with, "s", &e).unwrap(), with, "idempotent on {original:?}");
+            assert_eq!(edit(&with, "s", &Entries::new()).unwrap(), original, "removal from {with:?}");
+        }
+    }
+
+    #[test]
+    fn markers_with_blanks_around_them_are_the_block() {
+        let new = entries(&[("s.loki", "127.0.1.2")]);
+        let indented = format!("a\n  \t{}  \n127.0.1.1 s.grafana\n\t{} \t\nb\n", begin_line("s"), end_line("s"));
+        let out = edit(&indented, "s", &new).unwrap();
+        assert_eq!(out, format!("a\n{}b\n", block("s", &new)), "replaced in place, not added again");
+        assert_eq!(edit(&indented, "s", &Entries::new()).unwrap(), "a\nb\n");
+        // A BEGIN without its END is still an error that names its line.
+        let unended = format!("a\n   {} \n127.0.1.1 s.grafana\n", begin_line("s"));
+        let err = edit(&unended, "s", &new).unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+        assert!(err.message.contains("has no `# END obsbuild s` after it"), "{err}");
     }
 
     #[test]
@@ -283,15 +361,20 @@ mod tests {
             assert!(three.starts_with(&one), "{three:?}");
             // Change and remove `a` in the middle: only its lines change.
             let loki = entries(&[("a.loki", "127.0.1.1")]);
+            // After a last line without a break, `a`'s BEGIN line says it added one.
+            let first = |e: &Entries| if original.ends_with('\n') { block("a", e) } else { noted("a", e) };
             let changed = edit(&three, "a", &loki).unwrap();
-            assert_eq!(
-                changed,
-                three.replacen(&block("a", &a), &block("a", &loki), 1)
-            );
+            assert_eq!(changed, three.replacen(&first(&a), &first(&loki), 1));
             let gone = edit(&three, "a", &Entries::new()).unwrap();
-            assert_eq!(gone, three.replacen(&block("a", &a), "", 1));
+            assert_eq!(gone, three.replacen(&first(&a), "", 1));
             let gone = edit(&gone, "ab", &Entries::new()).unwrap();
-            assert_eq!(edit(&gone, "b", &Entries::new()).unwrap(), original);
+            // `a` went while blocks followed it, which needed its break: the break stays.
+            let end = if original.ends_with('\n') { original.to_owned() } else { format!("{original}\n") };
+            assert_eq!(edit(&gone, "b", &Entries::new()).unwrap(), end);
+            // Taken out last to first, the blocks give back the original bytes.
+            let gone = edit(&three, "ab", &Entries::new()).unwrap();
+            let gone = edit(&gone, "b", &Entries::new()).unwrap();
+            assert_eq!(edit(&gone, "a", &Entries::new()).unwrap(), original);
         }
     }
 

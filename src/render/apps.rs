@@ -5,6 +5,8 @@ use super::Doc;
 use super::compose::port;
 use crate::model::{App, Stack};
 
+/// The apps' compose document, unescaped like [`super::compose::compose`]'s: it is written
+/// through [`super::compose::file_text`].
 pub fn compose(stack: &Stack) -> Doc {
     let mut services = Doc::map();
     for app in stack.apps.values() {

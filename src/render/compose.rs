@@ -5,6 +5,21 @@ use super::layout::{CONFIG_DIR, CONFIG_MOUNT};
 use super::{Doc, alertmanager, collector, grafana, jaeger, loki, prometheus};
 use crate::model::{Component, Port, Protocol, Service, Stack, Volume};
 
+/// The text of a compose file (this stack's, or the apps'), with `header` as comments.
+///
+/// Compose interpolates every string value of the file, at any depth and in every section
+/// (`$VAR`, `${VAR}`, `${VAR:-default}`, ...; a `$` followed by anything else is an error),
+/// and reads `$$` as one `$`; keys it reads as they are. So every string value, the
+/// script's and obsbuild's alike, is written with each `$` doubled, and keys are not: what
+/// a script says reaches the container unchanged, never the environment of whoever runs
+/// `docker compose`. `obsbuild switch` gives Docker the values themselves, unescaped.
+pub fn file_text(mut doc: Doc, header: &[&str]) -> String {
+    doc.map_strings(&|s| s.replace('$', "$$"));
+    crate::yaml::emit(&doc, header)
+}
+
+/// The stack's compose document, its values as the containers get them (unescaped: see
+/// [`file_text`]).
 pub fn compose(stack: &Stack) -> Doc {
     let mut services = Doc::map();
     for service in stack.services.values() {

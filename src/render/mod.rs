@@ -69,9 +69,12 @@ pub fn render(stack: &Stack) -> Build {
     let mut compose_header = header(stack);
     compose_header.extend(compose::header(stack));
     let lines: Vec<&str> = compose_header.iter().map(String::as_str).collect();
-    build.add("docker-compose.yml".to_owned(), crate::yaml::emit(&compose::compose(stack), &lines));
+    // Both compose files go through `compose::file_text`, which escapes `$` for compose.
+    build.add("docker-compose.yml".to_owned(), compose::file_text(compose::compose(stack), &lines));
     if !stack.apps.is_empty() {
-        build.add(layout::APPS_COMPOSE.to_owned(), yaml(stack, &apps::compose(stack)));
+        let header = header(stack);
+        let lines: Vec<&str> = header.iter().map(String::as_str).collect();
+        build.add(layout::APPS_COMPOSE.to_owned(), compose::file_text(apps::compose(stack), &lines));
     }
     for service in stack.services.values() {
         match &service.component {

@@ -35,21 +35,19 @@ impl Store {
         };
         // `sudo obsbuild hosts --apply` leaves a lock file only root may write; `flock`
         // works on a file opened for reading too.
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .or_else(|e| File::open(&path).map_err(|_| e))
+        let file = crate::files::open_with(&path, OpenOptions::new().create(true).truncate(false).write(true))
+            .or_else(|e| crate::files::open(&path).map_err(|_| e))
             .map_err(lock_err)?;
         file.lock().map_err(lock_err)?;
         Ok(HostsLock { _file: file })
     }
 }
 
-/// A hosts file's text; `None` when it does not exist.
+/// A hosts file's text; `None` when it does not exist. Anything but a regular file (a
+/// FIFO would block the read until someone writes to it, a device may never end) is
+/// refused at once, naming the path.
 pub fn read_hosts_file(path: &Path) -> Result<Option<String>> {
-    match fs::read(path) {
+    match crate::files::read(path) {
         Ok(bytes) => String::from_utf8(bytes)
             .map(Some)
             .map_err(|_| StoreError::HostsFile {
@@ -79,10 +77,15 @@ pub fn write_hosts_file(path: &Path, text: &str) -> Result<()> {
     // link with a plain file.
     let target = match fs::canonicalize(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_path_buf(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match dangling_link(path) {
+            Some(e) => return Err(err("write", e)),
+            None => path.to_path_buf(),
+        },
         Err(e) => return Err(err("resolve", e)),
     };
     let old = match fs::metadata(&target) {
+        // Renaming over a FIFO or a device would replace it (as root, `/dev/null` too).
+        Ok(m) if !m.is_file() => return Err(err("write", crate::files::not_regular(&target, &m))),
         Ok(m) => Some(m),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(err("read", e)),
@@ -116,6 +119,30 @@ pub fn write_hosts_file(path: &Path, text: &str) -> Result<()> {
     }
 }
 
+/// The error for a symbolic link at `path` that leads to nothing. Writing through it would
+/// create the file it names, somewhere another tool may own (`/etc/hosts` can be a link
+/// into `/run` that a network manager writes); replacing it would cut that tool off. So
+/// obsbuild does neither and says where the link points.
+fn dangling_link(path: &Path) -> Option<io::Error> {
+    let first = fs::read_link(path).ok()?;
+    let mut end = path.to_path_buf();
+    // Follow a chain of links to the name that is missing (40 hops, as the kernel does).
+    for _ in 0..40 {
+        let Ok(next) = fs::read_link(&end) else { break };
+        end = end.parent().map_or_else(|| next.clone(), |dir| dir.join(&next));
+    }
+    // Where a relative target or a chain of links ends up, when that is not plain.
+    let via = if end == first { String::new() } else { format!(", which leads to `{}`", end.display()) };
+    Some(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "`{}` is a symbolic link to `{}`{via}, which does not exist; obsbuild writes through a link to the file it names but does not create that file: create it, or point the link at the hosts file, then run again",
+            path.display(),
+            first.display()
+        ),
+    ))
+}
+
 /// A new file with `text`, the mode and owner of `like` (or 0644), fsynced.
 fn write_new(path: &Path, text: &str, like: Option<&fs::Metadata>) -> io::Result<()> {
     let mut file = OpenOptions::new()
@@ -140,7 +167,7 @@ fn write_new(path: &Path, text: &str, like: Option<&fs::Metadata>) -> io::Result
 }
 
 fn write_in_place(path: &Path, text: &str) -> io::Result<()> {
-    let mut file = OpenOptions::new().write(true).truncate(true).open(path)?;
+    let mut file = crate::files::open_with(path, OpenOptions::new().write(true).truncate(true))?;
     file.write_all(text.as_bytes())?;
     file.sync_all()
 }
@@ -158,9 +185,9 @@ impl Profile<'_> {
     /// The hosts files holding this stack's block (absolute paths), in the order written.
     pub fn hosts_files(&self) -> Result<Vec<PathBuf>> {
         let path = self.hosts_record();
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        let bytes = match crate::files::read_if_present(&path) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Ok(Vec::new()),
             Err(source) => return Err(StoreError::ReadRecord { path, source }),
         };
         let record: HostsRecord = serde_json::from_slice(&bytes)
@@ -203,6 +230,7 @@ impl Profile<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::FileTypeExt;
 
     #[test]
     fn writes_keep_the_mode_and_follow_symlinks() {
@@ -234,6 +262,55 @@ mod tests {
         assert_eq!(fs::read_to_string(&file).unwrap(), "c\n");
         // No temporary is left beside it.
         assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_dangling_link_is_neither_replaced_nor_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let link = tmp.path().join("hosts");
+        let missing = tmp.path().join("run/hosts");
+        std::os::unix::fs::symlink(&missing, &link).unwrap();
+        let e = write_hosts_file(&link, "a\n").unwrap_err().to_string();
+        let cause = match write_hosts_file(&link, "a\n").unwrap_err() {
+            StoreError::HostsFile { source, .. } => source.to_string(),
+            other => panic!("{other}"),
+        };
+        assert!(e.contains(&link.display().to_string()), "{e}");
+        assert!(
+            cause.contains(&format!("is a symbolic link to `{}`, which does not exist", missing.display())),
+            "{cause}"
+        );
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(!missing.exists());
+        assert_eq!(read_hosts_file(&link).unwrap(), None, "nothing to read, nothing to remove");
+
+        // A chain: the message names the first hop and the missing end.
+        let chain = tmp.path().join("chain");
+        std::os::unix::fs::symlink("hosts", &chain).unwrap();
+        let cause = match write_hosts_file(&chain, "a\n").unwrap_err() {
+            StoreError::HostsFile { source, .. } => source.to_string(),
+            other => panic!("{other}"),
+        };
+        assert!(cause.contains(&format!("to `hosts`, which leads to `{}`", missing.display())), "{cause}");
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 2, "no temporary left");
+    }
+
+    #[test]
+    fn special_files_are_refused_not_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let fifo = tmp.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        for path in [fifo.as_path(), tmp.path()] {
+            let read = read_hosts_file(path).unwrap_err();
+            let write = write_hosts_file(path, "a\n").unwrap_err();
+            for e in [read, write] {
+                let cause = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
+                assert!(cause.contains("not a regular file"), "{e}: {cause}");
+            }
+        }
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO is still there");
     }
 
     #[test]

@@ -28,7 +28,8 @@ pub fn build(relative: &str) -> Built {
     }
 }
 
-/// Every stack the repository ships, plus the test stack that uses every option.
+/// Every stack the repository ships, plus the test stacks: the one that uses every option
+/// and the one with dollar signs in every value compose reads.
 pub fn all_stacks() -> Vec<String> {
     let mut stacks: Vec<String> = std::fs::read_dir(root().join("stacks"))
         .unwrap()
@@ -37,6 +38,7 @@ pub fn all_stacks() -> Vec<String> {
         .collect();
     stacks.sort();
     stacks.push("tests/stacks/everything.rhai".to_owned());
+    stacks.push("tests/stacks/dollars.rhai".to_owned());
     stacks
 }
 

@@ -13,37 +13,37 @@ use obsbuild::store::Store;
 use super::common;
 
 /// A project with one stack script, a state folder and a hosts file, all temporary.
-struct World {
+pub(super) struct World {
     tmp: tempfile::TempDir,
     project: PathBuf,
 }
 
-const ORIGINAL: &str = "127.0.0.1\tlocalhost\n# the machine's own lines\n10.0.0.5 nas\n";
+pub(super) const ORIGINAL: &str = "127.0.0.1\tlocalhost\n# the machine's own lines\n10.0.0.5 nas\n";
 
 impl World {
-    fn new() -> World {
+    pub(super) fn new() -> World {
         let tmp = tempfile::tempdir().unwrap();
         let project = common::project(tmp.path());
         World { tmp, project }
     }
 
-    fn state(&self) -> PathBuf {
+    pub(super) fn state(&self) -> PathBuf {
         self.tmp.path().join("state")
     }
 
-    fn hosts_file(&self) -> PathBuf {
+    pub(super) fn hosts_file(&self) -> PathBuf {
         self.tmp.path().join("hosts")
     }
 
     /// Writes `stacks/h.rhai` with these `hosts_entry` lines.
-    fn script(&self, entries: &str) {
+    pub(super) fn script(&self, entries: &str) {
         let text = format!(
             "stack(\"h\");\nservice(\"web\", #{{ image: \"busybox:1.36.1\" }});\n{entries}"
         );
         std::fs::write(self.project.join("stacks/h.rhai"), text).unwrap();
     }
 
-    fn obsbuild(&self, args: &[&str]) -> Output {
+    pub(super) fn obsbuild(&self, args: &[&str]) -> Output {
         common::obsbuild()
             .arg("--state-dir")
             .arg(self.state())
@@ -53,7 +53,7 @@ impl World {
             .unwrap()
     }
 
-    fn ok(&self, args: &[&str]) -> Output {
+    pub(super) fn ok(&self, args: &[&str]) -> Output {
         let out = self.obsbuild(args);
         assert!(
             out.status.success(),
@@ -64,16 +64,16 @@ impl World {
         out
     }
 
-    fn apply(&self) -> Output {
+    pub(super) fn apply(&self) -> Output {
         let file = self.hosts_file();
         self.ok(&["hosts", "h", "--apply", "--file", file.to_str().unwrap()])
     }
 
-    fn read(&self) -> String {
+    pub(super) fn read(&self) -> String {
         std::fs::read_to_string(self.hosts_file()).unwrap()
     }
 
-    fn recorded(&self) -> Vec<PathBuf> {
+    pub(super) fn recorded(&self) -> Vec<PathBuf> {
         Store::open(&self.state())
             .unwrap()
             .profile("h")
@@ -82,7 +82,7 @@ impl World {
     }
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(super) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -184,8 +184,9 @@ fn a_file_without_a_final_line_break_gets_its_bytes_back() {
     std::fs::write(w.hosts_file(), mine).unwrap();
     w.apply();
     let with = w.read();
+    // The original bytes, the break its last line lacked, and a block that ends with one.
     assert!(
-        with.starts_with(&format!("{mine}\n# BEGIN obsbuild h")) && !with.ends_with('\n'),
+        with.starts_with(&format!("{mine}\n# BEGIN obsbuild h")) && with.ends_with("# END obsbuild h\n"),
         "{with:?}"
     );
     w.apply();

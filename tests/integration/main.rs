@@ -6,10 +6,12 @@
 mod cli;
 mod closed_pipe;
 mod common;
+mod compose_values;
 mod docker_adapter;
 mod errors;
 mod hostile;
 mod hosts;
+mod hosts_files;
 mod reproducible;
 mod review;
 mod review_trust;

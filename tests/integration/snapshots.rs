@@ -32,6 +32,13 @@ fn every_option_files() {
     snapshot_stack("tests/stacks/everything.rhai", "everything");
 }
 
+/// Dollar signs in script values: the compose files carry them doubled (escaped for
+/// compose's interpolation), every other file as written.
+#[test]
+fn dollar_sign_files() {
+    snapshot_stack("tests/stacks/dollars.rhai", "dollars");
+}
+
 /// The default stack reproduces seed 000's layout, file for file.
 #[test]
 fn task_manager_has_the_seed_layout() {
