@@ -109,7 +109,7 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 /// A store error as one message: what failed, then each cause.
-fn store_error(e: crate::store::StoreError) -> Error {
+fn store_error(e: impl std::error::Error) -> Error {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(&e);
     while let Some(cause) = source {

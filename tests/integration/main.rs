@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod docker_adapter;
 mod errors;
+mod export;
 mod hostile;
 mod hosts;
 mod reproducible;
