@@ -9,8 +9,11 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
+use std::os::fd::BorrowedFd;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
+
+use rustix::fs::{Mode, OFlags};
 
 /// What a non-regular file is, for messages.
 fn kind(meta: &std::fs::Metadata) -> &'static str {
@@ -37,6 +40,9 @@ pub fn not_regular(path: &Path, meta: &std::fs::Metadata) -> io::Error {
 }
 
 /// Opens with `options` plus `O_NONBLOCK`, then refuses anything but a regular file.
+///
+/// `custom_flags` replaces earlier custom flags rather than adding to them, so flags set
+/// on `options` that way (`O_NOFOLLOW`, say) are lost here: use [`open_in`] for that.
 pub fn open_with(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
     let file = options.custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| {
         // Some refuse to open at all (a socket, a FIFO for writing with no reader: ENXIO;
@@ -56,6 +62,20 @@ pub fn open_with(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
 /// Opens a regular file for reading.
 pub fn open(path: &Path) -> io::Result<File> {
     open_with(path, OpenOptions::new().read(true))
+}
+
+/// Opens the entry `name` of the folder `dir` for reading, never through a symbolic
+/// link: a link at `name` fails with `ELOOP` (`O_NOFOLLOW`), which the caller words for
+/// its context. `O_NOCTTY` keeps a terminal device from becoming ours before `fstat`
+/// refuses it. `shown` is the path messages name.
+pub fn open_in(dir: BorrowedFd<'_>, name: &Path, shown: &Path) -> io::Result<File> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let file = File::from(rustix::fs::openat(dir, name, flags, Mode::empty())?);
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(shown, &meta));
+    }
+    Ok(file)
 }
 
 /// The bytes of a regular file.
@@ -106,5 +126,29 @@ mod tests {
         assert!(read(&socket).unwrap_err().to_string().contains("is a socket"));
         let e = open_with(&fifo, OpenOptions::new().write(true)).unwrap_err();
         assert!(e.to_string().contains("is a FIFO"), "{e}");
+    }
+
+    #[test]
+    fn open_in_never_follows_a_link_and_refuses_a_fifo() {
+        use std::os::fd::AsFd;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = File::open(tmp.path()).unwrap();
+        std::fs::write(tmp.path().join("f"), "x").unwrap();
+        std::os::unix::fs::symlink("f", tmp.path().join("link")).unwrap();
+        let c = std::ffi::CString::new(tmp.path().join("fifo").to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+
+        let mut text = String::new();
+        open_in(dir.as_fd(), Path::new("f"), Path::new("out/f")).unwrap().read_to_string(&mut text).unwrap();
+        assert_eq!(text, "x");
+        let link = open_in(dir.as_fd(), Path::new("link"), Path::new("out/link")).unwrap_err();
+        assert_eq!(link.raw_os_error(), Some(libc::ELOOP), "{link}");
+        let started = std::time::Instant::now();
+        let fifo = open_in(dir.as_fd(), Path::new("fifo"), Path::new("out/fifo")).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert!(fifo.to_string().contains("`out/fifo` is a FIFO"), "{fifo}");
+        let missing = open_in(dir.as_fd(), Path::new("absent"), Path::new("out/absent")).unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
     }
 }

@@ -127,7 +127,7 @@ fn changes_state(command: &Command) -> bool {
 }
 
 /// A store error as one message: what failed, then each cause.
-fn store_error(e: crate::store::StoreError) -> Error {
+fn store_error(e: impl std::error::Error) -> Error {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(&e);
     while let Some(cause) = source {

@@ -130,6 +130,23 @@ pub fn parse_path_name(name: &str) -> Option<(&str, &str)> {
     (hex && check_name("stack name", stack).is_ok()).then_some((hash, stack))
 }
 
+/// What is wrong with one file path of a build, if anything: it must be relative, use `/`,
+/// stay inside the folder it is written to, and not be the manifest. `export` holds the
+/// paths its marker lists to the same rule.
+pub(crate) fn file_path_problem(path: &str) -> Option<&'static str> {
+    if path == MANIFEST {
+        return Some("is reserved for the store's manifest");
+    }
+    if path.contains(['\\', '\0']) {
+        return Some("contains `\\` or a NUL byte");
+    }
+    let bad_part = |part: &str| part.is_empty() || part == "." || part == "..";
+    if path.split('/').any(bad_part) {
+        return Some("must be relative, without empty, `.` or `..` components");
+    }
+    None
+}
+
 /// Checks that every file path of a build is relative, uses `/`, stays inside the store
 /// path and does not collide with the manifest or with another file's directory.
 pub fn check_build(build: &Build) -> Result<()> {
@@ -140,16 +157,8 @@ pub fn check_build(build: &Build) -> Result<()> {
         })
     };
     for path in build.files.keys() {
-        if path == MANIFEST {
-            return bad(path, "is reserved for the store's manifest");
-        }
-        if path.contains(['\\', '\0']) {
-            return bad(path, "contains `\\` or a NUL byte");
-        }
-        for part in path.split('/') {
-            if part.is_empty() || part == "." || part == ".." {
-                return bad(path, "must be relative, without empty, `.` or `..` components");
-            }
+        if let Some(why) = file_path_problem(path) {
+            return bad(path, why);
         }
         // A file `a` and a file `a/b` cannot both exist on disk.
         for (i, _) in path.match_indices('/') {

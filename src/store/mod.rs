@@ -12,9 +12,11 @@
 //! A store path appears complete or not at all: it is written under a `.tmp-` name, synced
 //! bottom-up and renamed into place. Deletion renames to `.trash-` first. Modules: `hash`
 //! (names and manifest), `write` (add), `verify`, `history`, `gc`, `lock`, `fsutil`;
-//! `profile` and `journal` for switches, `hosts` for the machine's hosts file.
+//! `profile` and `journal` for switches, `hosts` for the machine's hosts file, `export` for
+//! builds written out as plain files into a folder of the user's.
 
 mod error;
+mod export;
 mod fsutil;
 mod gc;
 mod hash;
@@ -37,6 +39,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use error::StoreError;
+pub use export::{Export, ExportComparison, ExportError, ExportReport};
 pub use gc::GcReport;
 pub use hash::{FORMAT_VERSION, FileEntry, MANIFEST, Manifest};
 pub use history::{GitInfo, Record, RecordMeta};

@@ -9,6 +9,7 @@ mod common;
 mod compose_values;
 mod docker_adapter;
 mod errors;
+mod export;
 mod hostile;
 mod hosts;
 mod hosts_files;
