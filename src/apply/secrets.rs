@@ -120,7 +120,7 @@ fn secret_files(
                 .map(Some)
                 .ok_or_else(|| missing(format!("comes from the environment variable `{var}`, which is not set"), format!("export {var}=..."))),
         },
-        Secret::File { path } => match std::fs::read(path) {
+        Secret::File { path } => match crate::files::read(std::path::Path::new(path)) {
             Ok(bytes) => Ok(Some(vec![(name.to_owned(), bytes)])),
             Err(e) => {
                 let why = format!("`{path}` cannot be read ({e})");

@@ -25,15 +25,15 @@ pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
 
     let store = Store::open(&cli.state_dir).map_err(super::store_error)?;
     let previous = store.history(&stack).map_err(super::store_error)?.pop();
-    let path = store.add(&built.build).map_err(super::store_error)?;
-
     let inputs = super::inputs(&built.evaluation);
     let meta = RecordMeta {
         time: SystemTime::now(),
         git: crate::git::info(&built.evaluation.project, &inputs),
         script: built.evaluation.script.clone(),
     };
-    let record = store.record(&stack, &path, meta).map_err(super::store_error)?;
+    let added = store.add_and_record(&built.build, meta, None).map_err(super::store_error)?;
+    super::report_repaired(&added, out);
+    let (path, record) = (added.path, added.record);
 
     match (&previous, &record) {
         (None, _) => out.note(&format!("first build of `{stack}` ({} files)", built.build.files.len())),

@@ -137,6 +137,17 @@ fn store_error(e: impl std::error::Error) -> Error {
     Error::Message(text)
 }
 
+/// Says which damaged store path was written again, and what was wrong with it.
+fn report_repaired(added: &crate::store::Added, out: &Output) {
+    if !added.repaired.is_empty() {
+        out.note(&format!(
+            "warning: store path {} was damaged ({}); it was written again from this build",
+            added.path.name,
+            added.repaired.join("; ")
+        ));
+    }
+}
+
 /// The project files a build read (the stack and its imports), for `git status`.
 fn inputs(evaluation: &crate::evaluate::Evaluation) -> Vec<String> {
     evaluation

@@ -151,11 +151,13 @@ pub fn switch(cli: &Cli, args: &SwitchArgs, out: &Output) -> Result<u8, Error> {
     let built = stack_arg::build(args.stack.as_deref(), out)?;
     let stack = built.build.stack.clone();
     let store = Store::open(&cli.state_dir).map_err(super::store_error)?;
-    let path = store.add(&built.build).map_err(super::store_error)?;
     let git = crate::git::info(&built.evaluation.project, &super::inputs(&built.evaluation));
     let meta = RecordMeta { time: SystemTime::now(), git: git.clone(), script: built.evaluation.script.clone() };
-    store.record(&stack, &path, meta).map_err(super::store_error)?;
-    let target = Target { build: built.build, path, generation: None, git };
+    // Rooted until the next switch of the stack, so that no `gc --keep` between here and
+    // the new generation's root can take it.
+    let added = store.add_and_record(&built.build, meta, Some(&format!("switch-{stack}"))).map_err(super::store_error)?;
+    super::report_repaired(&added, out);
+    let target = Target { build: built.build, path: added.path, generation: None, git };
     activate(&store, &stack, target, &args.common, args.dry_run, out)
 }
 

@@ -41,8 +41,13 @@ impl Store {
 
     /// Protects `path` from GC under `name`, replacing any root of that name.
     pub fn add_root(&self, name: &str, path: &StorePath) -> Result<(), StoreError> {
-        hash::check_name("root name", name)?;
         let _lock = StoreLock::exclusive(&self.state)?;
+        self.add_root_locked(name, path)
+    }
+
+    /// [`add_root`](Self::add_root) with the exclusive lock already held.
+    pub(super) fn add_root_locked(&self, name: &str, path: &StorePath) -> Result<(), StoreError> {
+        hash::check_name("root name", name)?;
         if !path.dir.join(MANIFEST).is_file() || hash::parse_path_name(&path.name).is_none() {
             return Err(StoreError::NotFound {
                 what: format!("store path `{}`", path.name),
@@ -84,7 +89,7 @@ impl Store {
                 let link = fs::read_link(&path).map_err(read_err)?;
                 link.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
             } else {
-                fs::read_to_string(&path).map_err(read_err)?.trim().to_string()
+                crate::files::read_to_string(&path).map_err(read_err)?.trim().to_string()
             };
             if hash::parse_path_name(&target).is_none() {
                 return Err(StoreError::InvalidRoot { path, content: target });

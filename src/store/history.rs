@@ -4,7 +4,6 @@
 //! A file is rewritten whole and atomically (temporary, fsync, rename, directory fsync)
 //! under the exclusive store lock, so readers need no lock and never see half a file.
 
-use std::fs;
 use std::io;
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -76,8 +75,13 @@ impl Store {
         path: &StorePath,
         meta: RecordMeta,
     ) -> Result<Option<Record>, StoreError> {
-        hash::check_name("stack name", stack)?;
         let _lock = StoreLock::exclusive(&self.state)?;
+        self.record_locked(stack, path, meta)
+    }
+
+    /// [`record`](Self::record) with the exclusive lock already held.
+    pub(super) fn record_locked(&self, stack: &str, path: &StorePath, meta: RecordMeta) -> Result<Option<Record>, StoreError> {
+        hash::check_name("stack name", stack)?;
         // Under the lock, so a concurrent gc cannot remove the path between check and write.
         if !path.dir.join(MANIFEST).is_file() || hash::parse_path_name(&path.name).is_none() {
             return Err(StoreError::NotFound {
@@ -119,7 +123,7 @@ impl Store {
 
     pub(crate) fn read_history(&self, stack: &str) -> Result<HistoryFile> {
         let path = self.history_file(stack);
-        let bytes = match fs::read(&path) {
+        let bytes = match crate::files::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Ok(HistoryFile {

@@ -35,7 +35,7 @@ impl Store {
     /// The journal of an interrupted switch of `stack`, if one was left.
     pub fn interrupted(&self, stack: &str) -> Result<Option<Vec<Entry>>> {
         let path = self.journal_path(stack);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::files::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => return Err(StoreError::ReadHistory { path, source }),
@@ -63,7 +63,7 @@ impl Journal {
         let err = |source| StoreError::WriteFile { path: self.path.clone(), source };
         let mut line = serde_json::to_vec(entry).map_err(|source| StoreError::Serialize { path: self.path.clone(), source })?;
         line.push(b'\n');
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(err)?;
+        let mut file = crate::files::open_with(&self.path, std::fs::OpenOptions::new().create(true).append(true)).map_err(err)?;
         file.write_all(&line).map_err(err)?;
         file.sync_all().map_err(|source| StoreError::Sync { path: self.path.clone(), source })?;
         if let Some(parent) = self.path.parent() {

@@ -37,13 +37,8 @@ impl StoreLock {
         // Opened for writing so that an exclusive lock works on any file system; the
         // content is never used. A reader without write access (verify on a read-only
         // state directory) can still take a shared lock on an existing file.
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .or_else(|e| if exclusive { Err(e) } else { File::open(&path).map_err(|_| e) })
+        let file = crate::files::open_with(&path, OpenOptions::new().read(true).write(true).create(true).truncate(false))
+            .or_else(|e| if exclusive { Err(e) } else { crate::files::open(&path).map_err(|_| e) })
             .map_err(lock_err)?;
         if exclusive { file.lock() } else { file.lock_shared() }.map_err(lock_err)?;
         Ok(StoreLock { _file: file })

@@ -48,6 +48,7 @@ pub use journal::{Entry, Journal};
 pub use profile::{Generation, Profile, SwitchLock};
 pub use secrets::Secrets;
 pub use verify::{Damaged, VerifyReport};
+pub use write::Added;
 
 use crate::render::Build;
 use error::Result;
@@ -126,19 +127,27 @@ impl Store {
             .collect())
     }
 
-    /// Reads a store path back into a build, checking every file against the manifest.
+    /// Reads a store path back into a build, checking every file against the manifest and
+    /// the manifest against the folder's name: a damaged path is an error, never a build.
     pub fn read(&self, path: &StorePath) -> Result<Build, StoreError> {
         let manifest = read_manifest(&path.dir)?;
+        let corrupt = |detail: String| StoreError::Corrupt { path: path.dir.clone(), detail };
+        match hash::parse_path_name(&path.name) {
+            Some((name_hash, stack)) if manifest.hash.starts_with(name_hash) && manifest.stack == stack => {}
+            _ => return Err(corrupt("its manifest does not match the folder's name".to_owned())),
+        }
         let mut build = Build { stack: manifest.stack.clone(), files: Default::default() };
         for (rel, entry) in &manifest.files {
             let file = path.dir.join(rel);
-            let bytes = fs::read(&file)
+            let bytes = crate::files::read(&file)
                 .map_err(|source| StoreError::ReadFile { path: file.clone(), source })?;
             if bytes.len() as u64 != entry.size || hash::hash_bytes(&bytes) != entry.blake3 {
-                let detail = format!("`{rel}` does not match its manifest entry");
-                return Err(StoreError::Corrupt { path: path.dir.clone(), detail });
+                return Err(corrupt(format!("`{rel}` does not match its manifest entry")));
             }
             build.files.insert(rel.clone(), bytes);
+        }
+        if Self::hash(&build) != manifest.hash {
+            return Err(corrupt("its files do not hash to the manifest's hash".to_owned()));
         }
         Ok(build)
     }
@@ -185,7 +194,7 @@ impl Store {
 /// Reads and parses `<dir>/.manifest.json`.
 pub(crate) fn read_manifest(dir: &Path) -> Result<Manifest> {
     let path = dir.join(MANIFEST);
-    let bytes = fs::read(&path)
+    let bytes = crate::files::read(&path)
         .map_err(|source| StoreError::ReadManifest { path: path.clone(), source })?;
     serde_json::from_slice(&bytes).map_err(|source| StoreError::ParseManifest { path, source })
 }

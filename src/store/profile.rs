@@ -64,7 +64,7 @@ impl Profile<'_> {
 
     pub fn generations(&self) -> Result<Vec<Generation>> {
         let path = self.dir.join("generations.json");
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::files::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(source) => return Err(StoreError::ReadHistory { path, source }),
@@ -133,7 +133,7 @@ impl Profile<'_> {
         fsutil::ensure_dir(&self.dir)?;
         let path = self.dir.join("switch.lock");
         let lock_err = |source| StoreError::Lock { path: path.clone(), source };
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(lock_err)?;
+        let file = crate::files::open_with(&path, std::fs::OpenOptions::new().create(true).truncate(false).write(true)).map_err(lock_err)?;
         if wait {
             file.lock().map_err(lock_err)?;
             return Ok(Some(SwitchLock { _file: file }));
@@ -167,7 +167,7 @@ impl Profile<'_> {
         for rel in &wanted {
             let bytes = &build.files[&format!("{prefix}{rel}")];
             let target = live.join(rel);
-            if std::fs::read(&target).is_ok_and(|b| b == *bytes) {
+            if crate::files::read(&target).is_ok_and(|b| b == *bytes) {
                 continue;
             }
             let parent = target.parent().unwrap_or(&live).to_path_buf();

@@ -37,7 +37,7 @@ impl Secrets {
     /// The content of a secret file, if it was written.
     pub fn read(&self, owner: &str, file: &str) -> Result<Option<Vec<u8>>> {
         let path = self.path(owner, file);
-        match std::fs::read(&path) {
+        match crate::files::read(&path) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(StoreError::ReadFile { path, source }),
@@ -74,7 +74,7 @@ impl Secrets {
     /// The key digests of secret values are made with, so a label on a container says
     /// whether a value changed without giving a weak password away to a dictionary.
     pub fn digest_key(&self) -> Result<[u8; 32]> {
-        if let Ok(bytes) = std::fs::read(&self.key_path)
+        if let Ok(bytes) = crate::files::read(&self.key_path)
             && let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice())
         {
             return Ok(key);

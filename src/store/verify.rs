@@ -200,7 +200,7 @@ fn walk(
             if mode & 0o222 != 0 {
                 problems.push(format!("`{rel}` is writable (mode {:o})", mode & 0o7777));
             }
-            match fs::read(&path) {
+            match crate::files::read(&path) {
                 Ok(bytes) => {
                     files.insert(rel, bytes);
                 }

@@ -21,6 +21,7 @@ mod killed_builds;
 mod library_calls;
 mod snapshots;
 mod store_crash;
+mod store_trust;
 mod switch_docker;
 mod switch_fake;
 mod validators;
