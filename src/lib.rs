@@ -14,6 +14,7 @@
 #[global_allocator]
 static ALLOCATOR: evaluate::CountingAllocator = evaluate::CountingAllocator;
 
+pub mod chain;
 pub mod cli;
 pub mod diagnostic;
 pub mod apply;

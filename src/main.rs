@@ -1,5 +1,3 @@
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    obsbuild::cli::run(obsbuild::cli::Cli::parse())
+    obsbuild::cli::run(obsbuild::cli::parse())
 }

@@ -47,7 +47,7 @@ impl<R: Runtime> Context<'_, R> {
     fn log(&self, service: &str, step: &str, container: Option<&str>) -> Result<(), String> {
         self.journal
             .append(&Entry::Step { service: service.to_owned(), step: step.to_owned(), container: container.map(str::to_owned) })
-            .map_err(|e| format!("cannot write the journal: {e}"))
+            .map_err(|e| format!("cannot write the journal: {}", crate::chain::render(&e)))
     }
 
     fn labelled(&self, d: &Desired, name: String) -> ContainerSpec {

@@ -40,16 +40,8 @@ impl HostsError {
 impl std::fmt::Display for HostsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            // With its causes, so that "Permission denied" is not lost.
-            HostsError::Store(e) => {
-                write!(f, "{e}")?;
-                let mut source = std::error::Error::source(e);
-                while let Some(cause) = source {
-                    write!(f, ": {cause}")?;
-                    source = cause.source();
-                }
-                Ok(())
-            }
+            // Its causes are its source's: `chain::render` prints them once.
+            HostsError::Store(e) => write!(f, "{e}"),
             HostsError::Broken { file, stack, error } => {
                 write!(
                     f,
@@ -57,6 +49,15 @@ impl std::fmt::Display for HostsError {
                     file.display()
                 )
             }
+        }
+    }
+}
+
+impl std::error::Error for HostsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            HostsError::Store(e) => e.source(),
+            HostsError::Broken { .. } => None,
         }
     }
 }

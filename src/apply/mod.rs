@@ -99,6 +99,17 @@ impl std::fmt::Display for SwitchError {
     }
 }
 
+/// The runtime's and the store's errors are passed through: their messages, then their causes.
+impl std::error::Error for SwitchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SwitchError::Runtime(e) => e.source(),
+            SwitchError::Store(e) => e.source(),
+            SwitchError::Preflight(_) | SwitchError::Failed { .. } | SwitchError::Unconfirmed { .. } | SwitchError::Other(_) => None,
+        }
+    }
+}
+
 impl From<RuntimeError> for SwitchError {
     fn from(e: RuntimeError) -> Self {
         SwitchError::Runtime(e)
@@ -235,7 +246,7 @@ async fn activate_with<R: Runtime>(
         };
         let mut problems = execute::undo(rt, done, opts.timeout, report).await;
         if let Err(e) = restored {
-            problems.push(format!("cannot put the old config files back: {e}"));
+            problems.push(format!("cannot put the old config files back: {}", crate::chain::render(&e)));
         }
         // A create whose answer was lost may still have been carried out: only a daemon
         // that answers can say that nothing of this switch is left.
@@ -425,7 +436,7 @@ pub async fn down<R: Runtime>(rt: &R, store: &Store, stack: &str, volumes: bool,
     // Last: the host names point at containers that are gone now.
     let removed = hosts::remove(store, stack).map_err(|e| {
         let fix = if e.needs_root() { "run `down` again with `sudo`" } else { "run `down` again once that is fixed" };
-        SwitchError::Other(format!("the containers of `{stack}` are removed, but not its host names: {e}; {fix}"))
+        SwitchError::Other(format!("the containers of `{stack}` are removed, but not its host names: {}; {fix}", crate::chain::render(&e)))
     })?;
     for (file, change) in removed {
         if change == hosts::HostsChange::Removed {

@@ -59,7 +59,7 @@ pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
         } else {
             String::new()
         };
-        Error::Message(format!("{e}{fix}"))
+        Error::Message(format!("{}{fix}", crate::chain::render(&e)))
     })?;
     out.note(&match change {
         HostsChange::Written => format!("wrote the host names of `{stack}` ({from}) to {file}"),

@@ -81,6 +81,17 @@ impl From<String> for Error {
     }
 }
 
+/// The command line. An environment variable that is set but empty counts as unset, as
+/// `OBSBUILD_STACK` and `NO_COLOR` do; clap would report an empty `OBSBUILD_STATE_DIR` as a
+/// `--state-dir` flag given without its value.
+pub fn parse() -> Cli {
+    if std::env::var_os("OBSBUILD_STATE_DIR").is_some_and(|v| v.is_empty()) {
+        // SAFETY: at start-up, before any other thread exists.
+        unsafe { std::env::remove_var("OBSBUILD_STATE_DIR") };
+    }
+    Cli::parse()
+}
+
 /// Runs the command and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let out = Output::new(cli.color);
@@ -126,15 +137,9 @@ fn changes_state(command: &Command) -> bool {
     }
 }
 
-/// A store error as one message: what failed, then each cause.
-fn store_error(e: impl std::error::Error) -> Error {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    Error::Message(text)
+/// An error as one message: what failed, then each cause ([`crate::chain`]).
+fn store_error(e: impl std::error::Error + 'static) -> Error {
+    Error::Message(crate::chain::render(&e))
 }
 
 /// Says which damaged store path was written again, and what was wrong with it.

@@ -107,7 +107,7 @@ fn tokio() -> Result<tokio::runtime::Runtime, Error> {
 }
 
 fn switch_error(e: SwitchError) -> Error {
-    Error::Message(e.to_string())
+    Error::Message(crate::chain::render(&e))
 }
 
 fn reporter(json: bool, out: &Output) -> Box<dyn Report> {
@@ -201,16 +201,29 @@ pub fn rollback(cli: &Cli, args: &RollbackArgs, out: &Output) -> Result<u8, Erro
     activate(&store, &stack, target, &args.common, false, out)
 }
 
-pub fn generations(cli: &Cli, args: &GenerationsArgs, _out: &Output) -> Result<u8, Error> {
+pub fn generations(cli: &Cli, args: &GenerationsArgs, out: &Output) -> Result<u8, Error> {
     let store = Store::open(&cli.state_dir).map_err(super::store_error)?;
     let stack = stack_arg::stack_name(&store, args.stack.as_deref())?;
     let profile = store.profile(&stack);
     let generations = profile.generations().map_err(super::store_error)?;
     let current = profile.current().map_err(super::store_error)?.map(|g| g.number);
+    // A generation is only as good as its store path: say when one is gone.
+    let present = |g: &crate::store::Generation| store.resolve(&g.path).is_ok();
+    for g in generations.iter().filter(|g| !present(g)) {
+        let what = if Some(g.number) == current { "the current generation" } else { "generation" };
+        out.note(&format!(
+            "warning: {what} {} of `{stack}` has lost its store path {} (removed by hand?): it cannot be rolled back to{}",
+            g.number,
+            g.path,
+            if Some(g.number) == current { "; `obsbuild switch` makes a new generation from the stack" } else { "" }
+        ));
+    }
     if args.json {
         let list: Vec<serde_json::Value> = generations
             .iter()
-            .map(|g| serde_json::json!({"number": g.number, "time": g.time, "path": g.path, "git": g.git, "current": Some(g.number) == current}))
+            .map(|g| {
+                serde_json::json!({"number": g.number, "time": g.time, "path": g.path, "git": g.git, "current": Some(g.number) == current, "present": present(g)})
+            })
             .collect();
         crate::stdout::line(&serde_json::to_string_pretty(&list).unwrap_or_default());
         return Ok(exit::OK);
@@ -221,7 +234,12 @@ pub fn generations(cli: &Cli, args: &GenerationsArgs, _out: &Output) -> Result<u
     }
     for g in &generations {
         let git = g.git.as_ref().map(|x| format!("{}{}", &x.commit[..x.commit.len().min(12)], if x.dirty { "+dirty" } else { "" })).unwrap_or_else(|| "-".into());
-        let mark = if Some(g.number) == current { "  (current)" } else { "" };
+        let mark = match (Some(g.number) == current, present(g)) {
+            (true, true) => "  (current)",
+            (true, false) => "  (current, store path missing)",
+            (false, false) => "  (store path missing)",
+            (false, true) => "",
+        };
         crate::stdout::line(&format!("  {:>4}  {}  {:<20}  {}{mark}", g.number, g.time, git, g.path));
     }
     Ok(exit::OK)

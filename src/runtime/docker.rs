@@ -38,7 +38,7 @@ impl Docker {
     /// Connects to the local engine: `DOCKER_HOST` when it is a `unix://` address, else
     /// `/var/run/docker.sock`; then negotiates the API version.
     pub async fn connect() -> Result<Docker> {
-        let api = bollard::Docker::connect_with_local_defaults().map_err(|e| RuntimeError::Unreachable(chain(&e)))?;
+        let api = bollard::Docker::connect_with_local_defaults().map_err(|e| RuntimeError::Unreachable(crate::chain::render(&e)))?;
         Self::negotiate(api).await
     }
 
@@ -49,7 +49,7 @@ impl Docker {
             .to_str()
             .ok_or_else(|| RuntimeError::Unreachable(format!("the socket path {} is not UTF-8", path.display())))?;
         let api = bollard::Docker::connect_with_unix(path, CALL_TIMEOUT.as_secs(), bollard::API_DEFAULT_VERSION)
-            .map_err(|e| RuntimeError::Unreachable(chain(&e)))?;
+            .map_err(|e| RuntimeError::Unreachable(crate::chain::render(&e)))?;
         Self::negotiate(api).await
     }
 
@@ -59,7 +59,7 @@ impl Docker {
         let api = tokio::time::timeout(CALL_TIMEOUT, api.negotiate_version())
             .await
             .map_err(|_| RuntimeError::Unreachable("the engine did not answer GET /version in time".to_owned()))?
-            .map_err(|e| RuntimeError::Unreachable(chain(&e)))?;
+            .map_err(|e| RuntimeError::Unreachable(crate::chain::render(&e)))?;
         Ok(Docker { api })
     }
 
@@ -347,8 +347,8 @@ fn fail(operation: &'static str, target: &str, error: BollardError) -> RuntimeEr
             message: format!("{message} (HTTP {status_code})"),
         },
         BollardError::RequestTimeoutError => RuntimeError::Timeout { operation, target: target.to_owned() },
-        e if unreachable(&e) => RuntimeError::Unreachable(chain(&e)),
-        e => RuntimeError::Call { operation, target: target.to_owned(), message: chain(&e) },
+        e if unreachable(&e) => RuntimeError::Unreachable(crate::chain::render(&e)),
+        e => RuntimeError::Call { operation, target: target.to_owned(), message: crate::chain::render(&e) },
     }
 }
 
@@ -375,16 +375,3 @@ fn unreachable(error: &BollardError) -> bool {
     }
 }
 
-/// An error with its causes: hyper's own messages ("client error (Connect)") say little.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.contains(&more) {
-            text = format!("{text}: {more}");
-        }
-        cause = c.source();
-    }
-    text
-}

@@ -76,7 +76,10 @@ fn hint(source: &io::Error) -> &'static str {
         io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
             "; the disk is full: free some space (`obsbuild gc` removes unused builds)"
         }
-        io::ErrorKind::NotFound => "; it may have been deleted by hand: run `obsbuild verify`",
+        // A folder that cannot hold files (`/proc`) answers "not found" to a create too.
+        io::ErrorKind::NotFound => {
+            "; its folder is missing or cannot hold files: check the state directory (`--state-dir`, `$OBSBUILD_STATE_DIR`)"
+        }
         _ => "",
     }
 }
@@ -97,7 +100,11 @@ impl fmt::Display for StoreError {
                 write!(f, "cannot write `{}`{}", path.display(), hint(source))
             }
             ReadFile { path, source } => {
-                write!(f, "cannot read store file `{}`{}", path.display(), hint(source))
+                let hint = match source.kind() {
+                    io::ErrorKind::NotFound => "; it may have been deleted by hand: run `obsbuild verify`",
+                    _ => hint(source),
+                };
+                write!(f, "cannot read store file `{}`{hint}", path.display())
             }
             ReadDir { path, source } => {
                 write!(f, "cannot list directory `{}`{}", path.display(), hint(source))

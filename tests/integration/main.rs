@@ -19,6 +19,7 @@ mod review_trust;
 mod secrets_docker;
 mod killed_builds;
 mod library_calls;
+mod small_trust;
 mod snapshots;
 mod store_crash;
 mod store_trust;

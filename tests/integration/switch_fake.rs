@@ -535,3 +535,18 @@ service("app", #{{ image: "{image}", command: ["sleep", "3600"], secrets: #{{ to
     assert_eq!((meta.uid(), meta.gid(), meta.mode() & 0o777), (1234, 4321, 0o600));
     assert_eq!(std::fs::read(&file).unwrap(), b"t0ken");
 }
+
+/// A switch that fails on the file system says the system's reason ("Is a directory",
+/// "Permission denied", "No space left on device"), not only which file it was writing.
+#[tokio::test]
+async fn a_failed_switch_keeps_the_cause_of_its_io_error() {
+    let w = world();
+    let target = w.target(BUSYBOX, "up == 0");
+    // The journal's place is taken by a folder: the first write of the switch fails.
+    std::fs::create_dir_all(w.store.profile("fake").dir().join("switch.journal/x")).unwrap();
+    let e = w.switch(target).await.unwrap_err();
+    let text = obsbuild::chain::render(&e);
+    assert!(text.contains("switch.journal"), "{text}");
+    assert!(text.contains("Is a directory") || text.contains("is a folder"), "{text}");
+    assert!(std::error::Error::source(&e).is_some(), "the error hides its cause: {e:?}");
+}

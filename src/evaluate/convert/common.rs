@@ -230,11 +230,24 @@ pub fn container(cx: &mut Cx, decl: &ServiceDecl) -> Container {
         }
         let format = match (&content, path.rsplit('.').next()) {
             (Tree::String(_), _) => FileFormat::Text,
+            (Tree::Null, _) => {
+                let at = cx.find(&span, &path);
+                let d = cx.error(&at, format!("file `{path}` of service `{}` has no content (`()`)", decl.name));
+                *d = d.clone().help("give it its text as a string, or a map or array for a `.yaml` or `.json` file; to leave a file out, do not name it");
+                continue;
+            }
             (_, Some("yaml" | "yml")) => FileFormat::Yaml,
             (_, Some("json")) => FileFormat::Json,
-            _ => {
+            (other, _) => {
+                let what = match other {
+                    Tree::Object(_) => "a map",
+                    Tree::Array(_) => "an array",
+                    Tree::Number(_) => "a number",
+                    _ => "a boolean",
+                };
                 let at = cx.find(&span, &path);
-                cx.error(&at, format!("file `{path}` of service `{}` is a map, but its name does not end in `.yaml`, `.yml` or `.json`", decl.name));
+                let d = cx.error(&at, format!("file `{path}` of service `{}` is {what}, but its name does not end in `.yaml`, `.yml` or `.json`", decl.name));
+                *d = d.clone().help("a file of another kind takes its text as a string");
                 continue;
             }
         };
