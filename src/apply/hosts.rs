@@ -78,6 +78,7 @@ pub fn apply(
 ) -> Result<HostsChange, HostsError> {
     let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
     let _lock = store.lock_hosts()?;
+    let _folder = store::lock_hosts_folder(&file)?;
     let old = store::read_hosts_file(&file)?.unwrap_or_default();
     let new = hosts::edit(&old, stack, entries).map_err(|error| HostsError::Broken {
         file: file.clone(),

@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! <state>/hosts.lock                  flock around each read-edit-write of a hosts file
+//! <folder of the hosts file>          flock on the folder itself, for obsbuild processes
+//!                                     of other state folders
 //! <state>/profiles/<stack>/hosts.json the files holding the stack's block
 //! ```
 
@@ -40,6 +42,45 @@ impl Store {
             .map_err(lock_err)?;
         file.lock().map_err(lock_err)?;
         Ok(HostsLock { _file: file })
+    }
+}
+
+/// How long `hosts --apply` waits for another obsbuild changing the same hosts file.
+const FOLDER_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Held while one obsbuild process, of whatever state folder, changes a hosts file.
+pub struct HostsFolderLock {
+    _dir: File,
+}
+
+/// Locks the folder a hosts file is in (`flock` on the folder itself, so no file is added
+/// to `/etc`): obsbuild processes with different state folders would otherwise each write
+/// back the file without the other's block. Bounded, since anyone who may read the folder
+/// may lock it: after [`FOLDER_LOCK_WAIT`] the error says who to look for.
+pub fn lock_hosts_folder(file: &Path) -> Result<HostsFolderLock> {
+    // The folder of the file a link names, where the rename happens.
+    let real = fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let dir = real.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let lock_err = |source| StoreError::Lock { path: dir.to_path_buf(), source };
+    let handle = File::open(dir).map_err(lock_err)?;
+    let started = std::time::Instant::now();
+    loop {
+        match handle.try_lock() {
+            Ok(()) => return Ok(HostsFolderLock { _dir: handle }),
+            Err(fs::TryLockError::WouldBlock) if started.elapsed() < FOLDER_LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(lock_err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "another process has held a lock on this folder for {} s (another `obsbuild hosts --apply` or `down`?); try again when it is done",
+                        FOLDER_LOCK_WAIT.as_secs()
+                    ),
+                )));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(lock_err(e)),
+        }
     }
 }
 

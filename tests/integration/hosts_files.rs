@@ -165,3 +165,47 @@ fn down_refuses_a_fifo_at_once() {
     assert!(err.contains("the containers of `h` are removed, but not its host names"), "{err}");
     assert_eq!(w.recorded(), vec![w.hosts_file()], "still recorded, for a later `down`");
 }
+
+/// Two projects, each with its own state folder, writing their blocks into one hosts file
+/// at once: every round ends with both blocks (it lost one in 6 of 10 rounds).
+#[test]
+fn two_state_folders_writing_one_hosts_file_keep_both_blocks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hosts = tmp.path().join("hosts");
+    let projects: Vec<std::path::PathBuf> = ["one", "two"]
+        .iter()
+        .map(|name| {
+            std::fs::create_dir_all(tmp.path().join(name)).unwrap();
+            let project = super::common::project(&tmp.path().join(name));
+            let script = format!("stack(\"{name}\");\nservice(\"web\", #{{ image: \"busybox:1.36.1\" }});\nhosts_entry(\"127.0.1.1\", \"{name}.test\");\n");
+            std::fs::write(project.join(format!("stacks/{name}.rhai")), script).unwrap();
+            let built = super::common::obsbuild().arg("build").arg(name).current_dir(&project).output().unwrap();
+            assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+            project
+        })
+        .collect();
+    for round in 0..20 {
+        std::fs::write(&hosts, ORIGINAL).unwrap();
+        let children: Vec<_> = ["one", "two"]
+            .iter()
+            .zip(&projects)
+            .map(|(name, project)| {
+                super::common::obsbuild()
+                    .args(["hosts", name, "--apply", "--file"])
+                    .arg(&hosts)
+                    .current_dir(project)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "round {round}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let t = text(&std::fs::read(&hosts).unwrap());
+        assert!(t.contains("one.test") && t.contains("two.test"), "round {round}: a block was lost:\n{t}");
+        assert!(t.starts_with(ORIGINAL), "round {round}:\n{t}");
+    }
+}
