@@ -1,5 +1,5 @@
 //! Whole-process timings of `obsbuild diff --rev A --rev B` (the code review,
-//! docs/REVIEW.md): both revisions exported with `git archive`, every named stack built
+//! docs/REVIEW.md): both revisions' `stacks/` and `lib/` read from git's objects, every named stack built
 //! on both sides, compared in each component's terms, the switch plan worked out.
 //! Prints medians; asserts nothing about timing.
 //!
@@ -73,33 +73,33 @@ fn review(project: &Path, old: &str, new: &str, stack: &str, expected: i32) -> D
     elapsed
 }
 
-/// What `diff --rev` does with git and nothing else: resolve both revisions and unpack
-/// each with `git archive | tar -x` into a new folder (as src/git.rs does).
-fn export_only(project: &Path, scratch: &Path) -> Duration {
-    let _ = std::fs::remove_dir_all(scratch);
+/// What `diff --rev` does with git and nothing else, as src/git.rs does it: resolve each
+/// revision, list its `stacks/` and `lib/` (`git ls-tree`), read those objects (`git
+/// cat-file --batch`). Nothing is unpacked.
+fn git_reads_only(project: &Path) -> Duration {
     let started = Instant::now();
     for rev in ["base", "next"] {
-        let into = scratch.join(rev);
-        std::fs::create_dir_all(&into).expect("temp folder");
         let commit = git(project, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]);
-        let mut archive = Command::new("git")
-            .args(["archive", "--format=tar", &commit])
+        let listing = git(project, &["ls-tree", "-r", "-l", "-z", "--full-tree", &commit, "--", "stacks", "lib"]);
+        let objects: String = listing
+            .split('\0')
+            .filter_map(|r| r.split_whitespace().nth(2))
+            .map(|o| format!("{o}\n"))
+            .collect();
+        let mut cat = Command::new("git")
+            .args(["cat-file", "--batch"])
             .current_dir(project)
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CONFIG_NOSYSTEM", "1")
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .expect("run git archive");
-        let status = Command::new("tar")
-            .arg("-x")
-            .arg("-C")
-            .arg(&into)
-            .stdin(archive.stdout.take().expect("archive output"))
-            .status()
-            .expect("run tar");
-        assert!(status.success(), "tar -x of {rev}");
-        assert!(archive.wait().expect("wait for git archive").success(), "git archive {rev}");
+            .expect("run git cat-file");
+        let mut stdin = cat.stdin.take().expect("cat-file input");
+        let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, objects.as_bytes()));
+        let out = cat.wait_with_output().expect("wait for git cat-file");
+        writer.join().expect("writer").expect("write to git cat-file");
+        assert!(out.status.success() && !out.stdout.is_empty(), "git cat-file of {rev}");
     }
     started.elapsed()
 }
@@ -144,8 +144,8 @@ fn main() {
     report("default stack, both sides identical", same);
     let changed: Vec<Duration> = (0..runs).map(|_| review(&default, "base", "next", "task-manager", 1)).collect();
     report("default stack, one alert rule changed", changed);
-    let export: Vec<Duration> = (0..runs).map(|_| export_only(&default, &tmp.join("export"))).collect();
-    report("default stack, git export of both only", export);
+    let reads: Vec<Duration> = (0..runs).map(|_| git_reads_only(&default)).collect();
+    report("default stack, git reads of both only", reads);
     let s: Vec<Duration> = (0..10).map(|_| review(&s100, "base", "next", "synthetic-100", 1)).collect();
     report("100 services, scrape interval changed", s);
     let s: Vec<Duration> = (0..10).map(|_| review(&s1000, "base", "next", "synthetic-1000", 1)).collect();
