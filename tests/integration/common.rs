@@ -136,3 +136,29 @@ pub fn measured(cmd: &mut Command) -> Measured {
         max_rss_kib: rss.trim().parse().unwrap_or(i64::MAX),
     }
 }
+
+/// A small deterministic generator (for kill delays and the like).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+/// Runs git in `dir` with a fixed identity and no user or system configuration, failing
+/// the test when it fails.
+pub fn git(dir: &Path, args: &[&str]) -> Output {
+    run_ok(
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=review", "-c", "user.email=review@example.invalid", "-c", "commit.gpgsign=false"])
+            .args(["-c", "protocol.file.allow=always"])
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1"),
+        "git",
+    )
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::common;
+use super::common::{self, Rng};
 
 const STACKS: [&str; 2] = ["task-manager", "scaibu"];
 const MARKER: &str = ".obsbuild-export";
@@ -308,15 +308,6 @@ fn concurrent_exports_of_two_stacks_leave_one_whole_export_every_round() {
     eprintln!("{ROUNDS} rounds of two concurrent exports in {:?}; the last writer was {last:?}", started.elapsed());
 }
 
-/// A small deterministic generator for the kill delays.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n.max(1)
-    }
-}
 
 #[test]
 fn an_export_killed_at_any_point_is_repaired_by_the_next() {

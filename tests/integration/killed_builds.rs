@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::common;
+use super::common::{self, Rng};
 
 /// A stack large enough that a build takes a few milliseconds, different in every round.
 fn script(round: u32) -> String {
@@ -27,15 +27,6 @@ fn obsbuild(state: &Path, stack: &Path) -> Command {
     c
 }
 
-/// A small deterministic generator for the kill delays.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n.max(1)
-    }
-}
 
 #[test]
 fn killed_builds_never_leave_an_accepted_incomplete_path() {

@@ -3,9 +3,9 @@
 //! Markdown and JSON views).
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use super::common;
+use super::common::{self, git};
 
 /// The stack every commit edits: each change below is one textual replacement of it.
 const STACK: &str = r#"import "otel-collector" as otel;
@@ -65,18 +65,6 @@ const COMMITS: &[(&str, &str, &str)] = &[
 const CANARIES: [(&str, &str); 2] =
     [("REVIEW_GRAFANA_PASSWORD", "canary-old-7f3a9c"), ("REVIEW_GRAFANA_ADMIN_PASSWORD", "canary-new-2b81d4")];
 
-fn git(dir: &Path, args: &[&str]) -> Output {
-    common::run_ok(
-        Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["-c", "user.name=review", "-c", "user.email=review@example.invalid", "-c", "commit.gpgsign=false"])
-            .args(args)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1"),
-        "git",
-    )
-}
 
 /// A repository with the base stack committed as `base`, then one commit per [`COMMITS`]
 /// entry, each tagged with its name.

@@ -2,23 +2,10 @@
 //! cannot see; and every view and format of `diff --rev` covers every stack.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use super::common;
+use super::common::{self, git};
 
-fn git(dir: &Path, args: &[&str]) -> Output {
-    common::run_ok(
-        Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["-c", "user.name=review", "-c", "user.email=review@example.invalid", "-c", "commit.gpgsign=false"])
-            .args(["-c", "protocol.file.allow=always"])
-            .args(args)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1"),
-        "git",
-    )
-}
 
 fn obsbuild(project: &Path, args: &[&str]) -> Output {
     common::obsbuild().args(args).current_dir(project).env_remove("OBSBUILD_STACK").env("NO_COLOR", "1").output().unwrap()

@@ -24,24 +24,12 @@ const MAX_DEPTH: usize = 64;
 pub fn register(engine: &mut Engine, api: &Api) {
     for name in ["print", "to_string", "debug", "to_debug"] {
         let a = api.clone();
-        engine.register_fn(name, move |ctx: NativeCallContext, array: &mut Array| -> ImmutableString {
-            let mut p = Printer::new(&ctx, a.max_string_size);
-            p.array(array, 0);
-            let (text, refused) = p.finish(&a, &ctx, "[...]");
-            if refused {
-                array.clear();
-            }
-            text
+        engine.register_fn(name, move |ctx: NativeCallContext, array: &mut Array| {
+            print_or_stop(&a, &ctx, "[...]", array, |p, v| p.array(v, 0), Array::clear)
         });
         let a = api.clone();
-        engine.register_fn(name, move |ctx: NativeCallContext, map: &mut Map| -> ImmutableString {
-            let mut p = Printer::new(&ctx, a.max_string_size);
-            p.map(map, 0);
-            let (text, refused) = p.finish(&a, &ctx, "#{...}");
-            if refused {
-                map.clear();
-            }
-            text
+        engine.register_fn(name, move |ctx: NativeCallContext, map: &mut Map| {
+            print_or_stop(&a, &ctx, "#{...}", map, |p, v| p.map(v, 0), Map::clear)
         });
     }
 
@@ -67,6 +55,25 @@ pub fn register(engine: &mut Engine, api: &Api) {
     engine.register_fn("replace", move |s: &mut ImmutableString, find: char, with: char| {
         replace(s, &find.to_string(), &with.to_string(), limit)
     });
+}
+
+/// Prints `value` with `print`, or, when it is refused, empties it (`clear`) and returns
+/// `stub`; see [`Printer::finish`].
+fn print_or_stop<T>(
+    api: &Api,
+    ctx: &NativeCallContext,
+    stub: &str,
+    value: &mut T,
+    print: fn(&mut Printer, &T),
+    clear: fn(&mut T),
+) -> ImmutableString {
+    let mut p = Printer::new(ctx, api.max_string_size);
+    print(&mut p, value);
+    let (text, refused) = p.finish(api, ctx, stub);
+    if refused {
+        clear(value);
+    }
+    text
 }
 
 fn too_long() -> Box<EvalAltResult> {

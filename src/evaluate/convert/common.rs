@@ -393,21 +393,23 @@ fn healthcheck_duration(cx: &mut Cx, span: &Span, owner: &str, text: &str) -> Op
 }
 
 fn memory(cx: &mut Cx, span: &Span, owner: &str, text: &str) -> Option<model::Memory> {
-    model::Memory::parse(text)
-        .map_err(|e| {
-            let at = cx.find(span, text);
-            cx.error(&at, format!("`memory` of {owner}: {e}"));
-        })
-        .ok()
+    limit(cx, span, &format!("`memory` of {owner}"), text, model::Memory::parse)
 }
 
 fn cpus(cx: &mut Cx, span: &Span, owner: &str, text: &str) -> Option<model::Cpus> {
-    model::Cpus::parse(text)
-        .map_err(|e| {
+    limit(cx, span, &format!("`cpus` of {owner}"), text, model::Cpus::parse)
+}
+
+/// A limit parsed by `parse`, or an error at its text.
+fn limit<T>(cx: &mut Cx, span: &Span, what: &str, text: &str, parse: fn(&str) -> Result<T, String>) -> Option<T> {
+    match parse(text) {
+        Ok(v) => Some(v),
+        Err(e) => {
             let at = cx.find(span, text);
-            cx.error(&at, format!("`cpus` of {owner}: {e}"));
-        })
-        .ok()
+            cx.error(&at, format!("{what}: {e}"));
+            None
+        }
+    }
 }
 
 pub fn strings(map: &BTreeMap<String, Scalar>) -> BTreeMap<String, String> {
