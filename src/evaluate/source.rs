@@ -76,14 +76,25 @@ impl WorkTree {
         Ok(WorkTree { root })
     }
 
-    /// The project a script belongs to (the nearest folder above it holding `lib/` or
-    /// `.git`, else its own folder) and the script's path in it.
+    /// The project a script belongs to (the nearest folder above the one it is named in
+    /// holding `lib/` or `.git`, else that folder) and the script's path in it. The script
+    /// must really lie inside that project: a `stacks/x.rhai` that is a link to a file
+    /// elsewhere (`/etc/passwd`) is refused, as an import would be, rather than read and
+    /// shown line by line in a diagnostic.
     pub fn for_script(script: &Path) -> Result<(WorkTree, String), String> {
         let shown = script.display();
-        let real = script.canonicalize().map_err(|e| format!("cannot read stack `{shown}`: {e}"))?;
-        let dir = real.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+        let absolute = std::path::absolute(script).map_err(|e| format!("cannot read stack `{shown}`: {e}"))?;
+        let named_in = absolute.parent().unwrap_or(Path::new("/"));
+        let dir = named_in.canonicalize().map_err(|e| format!("cannot read stack `{shown}`: {e}"))?;
+        let real = absolute.canonicalize().map_err(|e| format!("cannot read stack `{shown}`: {e}"))?;
         let tree = WorkTree { root: super::project_root(&dir) };
-        let name = relative(&tree.root, &real).ok_or_else(|| format!("stack `{shown}` is outside its project"))?;
+        let name = relative(&tree.root, &real).ok_or_else(|| {
+            format!(
+                "stack `{shown}` is a link to `{}`, outside its project `{}`; scripts are read from the project only",
+                real.display(),
+                tree.root.display()
+            )
+        })?;
         Ok((tree, name))
     }
 

@@ -77,6 +77,11 @@ fn symlinks_out_of_the_project_are_refused() {
     assert_clean_failure(&stack, "outside the stack's folder and `lib/`", &project);
     std::fs::write(&stack, "import \"component\" as c;\n").unwrap();
     assert_clean_failure(&stack, "outside the stack's folder and `lib/`", &project);
+    // The stack itself: a hostile commit's `stacks/x.rhai` linking to a file elsewhere
+    // would have it read and shown line by line in a diagnostic (in a CI log, say).
+    assert_clean_failure(&project.join("stacks/harmless.rhai"), "outside its project", &project);
+    let shown = check_limited(&project.join("stacks/harmless.rhai"), &project).stderr;
+    assert!(!shown.contains("stolen"), "the file outside was shown:\n{shown}");
 }
 
 /// A script that prints in a loop is stopped by its deadline and does not grow memory
