@@ -12,6 +12,8 @@ use crate::validate;
 pub struct Built {
     pub evaluation: Evaluation,
     pub build: Build,
+    /// What the checks found that does not stop the build, in script order.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 /// Evaluates, checks and renders the stack script at `script`. Reads the script and its
@@ -28,17 +30,26 @@ pub fn build(script: &Path, limits: &Limits) -> Result<Built, Failure> {
 pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Result<Built, Failure> {
     let evaluation = evaluate::evaluate_source(source.clone(), main, limits, Trace::Fast)
         .or_else(|f| if f.diagnostics.0.iter().any(evaluate::in_library) { evaluate::evaluate_source(source.clone(), main, limits, Trace::CallStack) } else { Err(f) })?;
-    if let Err(diagnostics) = validate::validate(&evaluation.stack, &evaluation.sources) {
+    let warnings = match validate::validate(&evaluation.stack, &evaluation.sources) {
+        Ok(warnings) if !warnings.iter().any(evaluate::in_library) => warnings,
         // Declarations made by the library carry the library's line; evaluate again with
-        // the call stack so the errors point at the user's lines.
-        if diagnostics.0.iter().any(evaluate::in_library) {
+        // the call stack so the diagnostics point at the user's lines.
+        Ok(_) => {
             let precise = evaluate::evaluate_source(source, main, limits, Trace::CallStack)?;
-            if let Err(diagnostics) = validate::validate(&precise.stack, &precise.sources) {
-                return Err(Failure { diagnostics, sources: precise.sources });
-            }
+            let warnings = validate::validate(&precise.stack, &precise.sources).map_err(|diagnostics| Failure { diagnostics, sources: precise.sources.clone() })?;
+            let build = render::render(&precise.stack);
+            return Ok(Built { evaluation: precise, build, warnings });
         }
-        return Err(Failure { diagnostics, sources: evaluation.sources });
-    }
+        Err(diagnostics) => {
+            if diagnostics.0.iter().any(evaluate::in_library) {
+                let precise = evaluate::evaluate_source(source, main, limits, Trace::CallStack)?;
+                if let Err(diagnostics) = validate::validate(&precise.stack, &precise.sources) {
+                    return Err(Failure { diagnostics, sources: precise.sources });
+                }
+            }
+            return Err(Failure { diagnostics, sources: evaluation.sources });
+        }
+    };
     let build = render::render(&evaluation.stack);
-    Ok(Built { evaluation, build })
+    Ok(Built { evaluation, build, warnings })
 }

@@ -67,6 +67,13 @@ impl Output {
         let _ = writeln!(std::io::stderr(), "{text}");
     }
 
+    /// Warnings of the checks, rendered like errors, on stderr.
+    pub fn warnings(&self, warnings: &[crate::diagnostic::Diagnostic], sources: &crate::diagnostic::Sources) {
+        if !warnings.is_empty() {
+            self.stderr_text(&diagnostic::render_all(warnings, sources, self.paint()));
+        }
+    }
+
     /// What the script printed, prefixed like compiler notes.
     pub fn traces(&self, traces: &[(Option<Span>, String)]) {
         for (span, text) in traces {

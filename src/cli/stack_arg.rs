@@ -67,5 +67,6 @@ pub fn build(arg: Option<&Path>, out: &super::Output) -> Result<crate::pipeline:
     let script = resolve(arg)?;
     let built = crate::pipeline::build(&script, &Default::default()).map_err(super::Error::Script)?;
     out.traces(&built.evaluation.traces);
+    out.warnings(&built.warnings, &built.evaluation.sources);
     Ok(built)
 }

@@ -10,9 +10,20 @@ pub use render::{render, render_all, Paint};
 pub use span::{Sources, Span};
 pub use suggest::{did_you_mean, suggest};
 
+/// Whether a diagnostic stops the build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The stack cannot be built as written.
+    #[default]
+    Error,
+    /// The stack builds, but likely not as meant (a panel that can show no data).
+    Warning,
+}
+
 /// One problem found in a stack, in the order evaluate → validate → render.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    pub severity: Severity,
     /// Lower-case sentence, identifiers in backticks: "unknown service `lokii`".
     pub message: String,
     /// Where the offending declaration is, when it came from a script.
@@ -30,6 +41,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     pub fn new(message: impl Into<String>) -> Self {
         Diagnostic {
+            severity: Severity::Error,
             message: message.into(),
             span: None,
             label: None,
@@ -37,6 +49,15 @@ impl Diagnostic {
             help: None,
             notes: Vec::new(),
         }
+    }
+
+    /// A warning: reported, but the build goes on.
+    pub fn warning(message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::new(message) }
+    }
+
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning
     }
 
     pub fn at(mut self, span: &Span) -> Self {

@@ -29,8 +29,13 @@ pub fn render_all(diagnostics: &[Diagnostic], sources: &Sources, paint: Paint) -
         out.push_str(&render(d, sources, paint));
         out.push('\n');
     }
-    if diagnostics.len() > 1 {
-        let _ = writeln!(out, "{}", paint.wrap("1;31", &format!("{} errors", diagnostics.len())));
+    let errors = diagnostics.iter().filter(|d| !d.is_warning()).count();
+    let warnings = diagnostics.len() - errors;
+    if errors > 1 {
+        let _ = writeln!(out, "{}", paint.wrap("1;31", &format!("{errors} errors")));
+    }
+    if warnings > 1 {
+        let _ = writeln!(out, "{}", paint.wrap("1;33", &format!("{warnings} warnings")));
     }
     out
 }
@@ -45,7 +50,8 @@ pub fn render(d: &Diagnostic, sources: &Sources, paint: Paint) -> String {
     let bar = paint.wrap("1;34", "|");
 
     let mut out = String::new();
-    let _ = writeln!(out, "{}: {}", paint.wrap("1;31", "error"), paint.wrap("1", &d.message));
+    let (head, colour) = if d.is_warning() { ("warning", "1;33") } else { ("error", "1;31") };
+    let _ = writeln!(out, "{}: {}", paint.wrap(colour, head), paint.wrap("1", &d.message));
     if let Some(span) = &d.span {
         let _ = writeln!(out, "{pad}{} {span}", paint.wrap("1;34", "-->"));
         snippet(&mut out, sources, span, d.label.as_deref(), '^', "1;31", &pad, &bar, paint);

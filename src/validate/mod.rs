@@ -23,6 +23,13 @@ pub struct Check<'a> {
 }
 
 impl Check<'_> {
+    /// Records a warning at `needle` inside the call at `span` (or at the call).
+    pub fn warning(&mut self, span: &Span, needle: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let d = self.error(span, needle, message);
+        d.severity = crate::diagnostic::Severity::Warning;
+        d
+    }
+
     /// Records a diagnostic at `needle` inside the call at `span` (or at the call).
     pub fn error(&mut self, span: &Span, needle: &str, message: impl Into<String>) -> &mut Diagnostic {
         let at = if needle.is_empty() {
@@ -41,8 +48,9 @@ impl Check<'_> {
     }
 }
 
-/// Runs every check on `stack`.
-pub fn validate(stack: &Stack, sources: &Sources) -> Result<(), Diagnostics> {
+/// Runs every check on `stack`: the warnings when nothing is wrong, else the errors (with
+/// the warnings among them, so both read in order).
+pub fn validate(stack: &Stack, sources: &Sources) -> Result<Vec<Diagnostic>, Diagnostics> {
     let mut check = Check { stack, sources, found: Vec::new() };
     network::check(&mut check);
     collector::check(&mut check);
@@ -50,5 +58,6 @@ pub fn validate(stack: &Stack, sources: &Sources) -> Result<(), Diagnostics> {
     grafana::check(&mut check);
     components::check(&mut check);
     hosts_file::check(&mut check);
-    if check.found.is_empty() { Ok(()) } else { Err(Diagnostics(check.found).sorted()) }
+    let found = Diagnostics(check.found).sorted().0;
+    if found.iter().all(Diagnostic::is_warning) { Ok(found) } else { Err(Diagnostics(found)) }
 }
