@@ -33,7 +33,7 @@ pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
     });
     if let Some(v) = &spec.version
         && model::Version::parse(v).is_none() {
-            let at = cx.find(span, v);
+            let at = cx.find_value(span, "version", v);
             cx.error(&at, format!("`version` of {owner} is `{v}`, not `MAJOR.MINOR.PATCH`"));
         }
     kind_only_fields(cx, decl);
@@ -43,21 +43,21 @@ pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
     let mut volumes = Vec::new();
     for (name, target) in &spec.volumes {
         if let Err(e) = crate::evaluate::api::check_name("volume", name) {
-            let at = cx.find(span, name);
+            let at = cx.find_value(span, "volumes", name);
             cx.error(&at, e);
         }
-        absolute(cx, span, &owner, target);
+        absolute(cx, span, &owner, "volumes", target);
         volumes.push(Volume::Named { name: name.clone(), target: target.clone() });
     }
     for (source, target) in &spec.binds {
-        absolute(cx, span, &owner, source);
-        absolute(cx, span, &owner, target);
+        absolute(cx, span, &owner, "binds", source);
+        absolute(cx, span, &owner, "binds", target);
         volumes.push(Volume::Bind { source: source.clone(), target: target.clone() });
     }
     let ip = spec.ip.as_deref().and_then(|text| match text.parse::<Ipv4Addr>() {
         Ok(ip) => Some(ip),
         Err(_) => {
-            let at = cx.find(span, text);
+            let at = cx.find_value(span, "ip", text);
             cx.error(&at, format!("`ip` of {owner} is `{text}`, not an IPv4 address"));
             None
         }
@@ -70,21 +70,21 @@ pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
         }
         // Compose and the Docker engine read these; Docker takes 0 (its default) or at least 1ms.
         // An invalid duration is an error; the default only stands in so that conversion goes on.
-        let mut time = |text: &Option<String>, default: u64| match text {
-            Some(t) => healthcheck_duration(cx, span, &owner, t).unwrap_or_else(|| model::Duration::from_secs(default)),
+        let mut time = |field: &str, text: &Option<String>, default: u64| match text {
+            Some(t) => healthcheck_duration(cx, span, &owner, field, t).unwrap_or_else(|| model::Duration::from_secs(default)),
             None => model::Duration::from_secs(default),
         };
         Healthcheck {
             test: h.test.clone(),
-            interval: time(&h.interval, 10),
-            timeout: time(&h.timeout, 5),
+            interval: time("interval", &h.interval, 10),
+            timeout: time("timeout", &h.timeout, 5),
             retries: h.retries.unwrap_or(5),
-            start_period: time(&h.start_period, 10),
+            start_period: time("start_period", &h.start_period, 10),
         }
     });
     let restart = spec.restart.clone().unwrap_or_else(|| "unless-stopped".to_owned());
     if !RESTART.contains(&restart.as_str()) {
-        let at = cx.find(span, &restart);
+        let at = cx.find_value(span, "restart", &restart);
         let d = cx.error(&at, format!("`restart` of {owner} is `{restart}`"));
         *d = d.clone().suggesting(&restart, RESTART).help("one of `no`, `always`, `on-failure`, `unless-stopped`");
     }
@@ -353,7 +353,7 @@ fn ports(cx: &mut Cx, span: &Span, owner: &str, list: &[Scalar]) -> Vec<Port> {
         match Port::parse(&text) {
             Ok(port) => out.push(port),
             Err(e) => {
-                let at = cx.find(span, &text);
+                let at = cx.find_value(span, "ports", &text);
                 cx.error(&at, format!("port `{text}` of {owner}: {e}"));
             }
         }
@@ -361,19 +361,19 @@ fn ports(cx: &mut Cx, span: &Span, owner: &str, list: &[Scalar]) -> Vec<Port> {
     out
 }
 
-fn absolute(cx: &mut Cx, span: &Span, owner: &str, path: &str) {
+fn absolute(cx: &mut Cx, span: &Span, owner: &str, field: &str, path: &str) {
     if !path.starts_with('/') || path.split('/').any(|s| s == "..") {
-        let at = cx.find(span, path);
+        let at = cx.find_value(span, field, path);
         cx.error(&at, format!("`{path}` in {owner} must be an absolute path without `..`"));
     }
 }
 
-/// A duration `dialect` reads, or an error at its text.
-pub fn duration(cx: &mut Cx, span: &Span, owner: &str, text: &str, dialect: Dialect) -> Option<model::Duration> {
+/// A duration `dialect` reads, or an error at its text (or its `field`).
+pub fn duration(cx: &mut Cx, span: &Span, owner: &str, field: &str, text: &str, dialect: Dialect) -> Option<model::Duration> {
     match model::Duration::parse(text, dialect) {
         Ok(d) => Some(d),
         Err(e) => {
-            let at = cx.find(span, text);
+            let at = cx.find_value(span, field, text);
             cx.error(&at, format!("`{text}` in {owner} {e}"));
             None
         }
@@ -381,11 +381,11 @@ pub fn duration(cx: &mut Cx, span: &Span, owner: &str, text: &str, dialect: Dial
 }
 
 /// A healthcheck duration: Go's dialect, and 0 or at least the 1ms Docker takes.
-fn healthcheck_duration(cx: &mut Cx, span: &Span, owner: &str, text: &str) -> Option<model::Duration> {
+fn healthcheck_duration(cx: &mut Cx, span: &Span, owner: &str, field: &str, text: &str) -> Option<model::Duration> {
     let owner = format!("the healthcheck of {owner}");
-    let d = duration(cx, span, &owner, text, Dialect::Go)?;
+    let d = duration(cx, span, &owner, field, text, Dialect::Go)?;
     if !d.value().is_zero() && d.value() < std::time::Duration::from_millis(1) {
-        let at = cx.find(span, text);
+        let at = cx.find_value(span, field, text);
         cx.error(&at, format!("`{text}` in {owner} is shorter than the 1ms Docker allows; write `0s` or at least `1ms`"));
         return None;
     }
@@ -393,20 +393,20 @@ fn healthcheck_duration(cx: &mut Cx, span: &Span, owner: &str, text: &str) -> Op
 }
 
 fn memory(cx: &mut Cx, span: &Span, owner: &str, text: &str) -> Option<model::Memory> {
-    limit(cx, span, &format!("`memory` of {owner}"), text, model::Memory::parse)
+    limit(cx, span, owner, "memory", text, model::Memory::parse)
 }
 
 fn cpus(cx: &mut Cx, span: &Span, owner: &str, text: &str) -> Option<model::Cpus> {
-    limit(cx, span, &format!("`cpus` of {owner}"), text, model::Cpus::parse)
+    limit(cx, span, owner, "cpus", text, model::Cpus::parse)
 }
 
-/// A limit parsed by `parse`, or an error at its text.
-fn limit<T>(cx: &mut Cx, span: &Span, what: &str, text: &str, parse: fn(&str) -> Result<T, String>) -> Option<T> {
+/// A limit parsed by `parse`, or an error at its text (or its `field`).
+fn limit<T>(cx: &mut Cx, span: &Span, owner: &str, field: &str, text: &str, parse: fn(&str) -> Result<T, String>) -> Option<T> {
     match parse(text) {
         Ok(v) => Some(v),
         Err(e) => {
-            let at = cx.find(span, text);
-            cx.error(&at, format!("{what}: {e}"));
+            let at = cx.find_value(span, field, text);
+            cx.error(&at, format!("`{field}` of {owner}: {e}"));
             None
         }
     }

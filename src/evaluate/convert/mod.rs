@@ -33,6 +33,15 @@ impl Cx<'_> {
     pub fn find(&self, span: &Span, needle: &str) -> Span {
         self.sources.find_in_call(span, needle).unwrap_or_else(|| span.clone())
     }
+
+    /// The span of `value` inside the call at `span`; when the value is not written there
+    /// (a module passes `opts.memory` on), its `field`; else the call.
+    pub fn find_value(&self, span: &Span, field: &str, value: &str) -> Span {
+        self.sources
+            .find_in_call(span, value)
+            .or_else(|| self.sources.find_in_call(span, field))
+            .unwrap_or_else(|| span.clone())
+    }
 }
 
 /// Converts everything the script declared into a stack named after `default_name` unless
@@ -141,7 +150,7 @@ fn wire(cx: &mut Cx, services: &mut [Service], index: usize, op: &Op) {
 /// An image reference as the model wants it, or a diagnostic at the text that names it.
 pub fn image(cx: &mut Cx, span: &Span, owner: &str, reference: &str, allow_latest: bool) -> Option<Image> {
     use crate::model::ImageProblem;
-    let at = cx.find(span, reference);
+    let at = cx.find_value(span, "image", reference);
     let image = match Image::parse(reference) {
         Ok(i) => i,
         Err(ImageProblem::Malformed(why)) => {

@@ -20,11 +20,11 @@ pub fn prometheus(cx: &mut Cx, decl: &ServiceDecl) -> Prometheus {
     let span = &decl.span;
     let mut settings = common::settings(cx, decl);
     let mut p = Prometheus {
-        retention: spec.retention.as_deref().and_then(|r| common::duration(cx, span, &format!("`retention` of service `{}`", decl.name), r, Dialect::Prometheus)),
+        retention: spec.retention.as_deref().and_then(|r| common::duration(cx, span, &format!("`retention` of service `{}`", decl.name), "retention", r, Dialect::Prometheus)),
         retention_size: spec.retention_size.as_deref().and_then(|r| match PrometheusSize::parse(r) {
             Ok(size) => Some(size),
             Err(e) => {
-                let at = cx.find(span, r);
+                let at = cx.find_value(span, "retention_size", r);
                 cx.error(&at, format!("`retention_size` of service `{}`: {e}", decl.name));
                 None
             }
@@ -48,7 +48,7 @@ pub fn prometheus(cx: &mut Cx, decl: &ServiceDecl) -> Prometheus {
             Ok(g) => {
                 let rules = g.rules.into_iter().map(|r| raw_rule(cx, r, span)).collect();
                 group(&mut groups, &g.name).rules.extend::<Vec<Rule>>(rules);
-                if let Some(i) = g.interval.as_deref().and_then(|i| common::duration(cx, span, &format!("rule group `{}`", g.name), i, Dialect::Prometheus)) {
+                if let Some(i) = g.interval.as_deref().and_then(|i| common::duration(cx, span, &format!("rule group `{}`", g.name), "interval", i, Dialect::Prometheus)) {
                     group(&mut groups, &g.name).interval = Some(i);
                 }
             }
@@ -68,8 +68,8 @@ pub fn prometheus(cx: &mut Cx, decl: &ServiceDecl) -> Prometheus {
                 name: job.clone(),
                 targets: targets.clone(),
                 metrics_path: spec.metrics_path.clone(),
-                interval: prometheus_duration(cx, span, &format!("scrape job `{job}` of `{}`", decl.name), spec.interval.as_deref()),
-                timeout: prometheus_duration(cx, span, &format!("scrape job `{job}` of `{}`", decl.name), spec.timeout.as_deref()),
+                interval: prometheus_duration(cx, span, &format!("scrape job `{job}` of `{}`", decl.name), "interval", spec.interval.as_deref()),
+                timeout: prometheus_duration(cx, span, &format!("scrape job `{job}` of `{}`", decl.name), "timeout", spec.timeout.as_deref()),
                 scheme: spec.scheme.clone(),
                 settings: spec.settings.clone().unwrap_or_else(common::empty),
                 span: span.clone(),
@@ -92,8 +92,8 @@ pub fn prometheus(cx: &mut Cx, decl: &ServiceDecl) -> Prometheus {
                     alert: Some(name.clone()),
                     record: None,
                     expr: spec.expr.clone(),
-                    r#for: prometheus_duration(cx, span, &owner, spec.r#for.as_deref()),
-                    keep_firing_for: prometheus_duration(cx, span, &owner, spec.keep_firing_for.as_deref()),
+                    r#for: prometheus_duration(cx, span, &owner, "for", spec.r#for.as_deref()),
+                    keep_firing_for: prometheus_duration(cx, span, &owner, "keep_firing_for", spec.keep_firing_for.as_deref()),
                     labels,
                     annotations,
                     receiver: spec.receiver.clone(),
@@ -120,14 +120,14 @@ pub fn prometheus(cx: &mut Cx, decl: &ServiceDecl) -> Prometheus {
             }
             Op::AlertTest { spec, span } => p.rule_tests.push(RuleTest {
                 name: spec.name.clone(),
-                interval: prometheus_duration(cx, span, &format!("an alert test of `{}`", decl.name), spec.interval.as_deref()),
+                interval: prometheus_duration(cx, span, &format!("an alert test of `{}`", decl.name), "interval", spec.interval.as_deref()),
                 input_series: spec.input_series.iter().map(|i| (i.series.clone(), i.values.clone())).collect(),
                 cases: spec
                     .alert_rule_test
                     .iter()
                     .map(|t| AlertCase {
                         // An invalid time is reported; the case stays, so its other mistakes are too.
-                        eval_time: prometheus_duration(cx, span, &format!("an alert test of `{}`", decl.name), Some(&t.eval_time))
+                        eval_time: prometheus_duration(cx, span, &format!("an alert test of `{}`", decl.name), "eval_time", Some(&t.eval_time))
                             .unwrap_or_else(|| model::Duration::from_secs(0)),
                         alertname: t.alertname.clone(),
                         expected: t
@@ -158,16 +158,16 @@ fn group<'a>(groups: &'a mut Vec<RuleGroup>, name: &str) -> &'a mut RuleGroup {
 }
 
 /// A Prometheus duration, if one is given; an error at its text when it is none.
-fn prometheus_duration(cx: &mut Cx, span: &Span, owner: &str, text: Option<&str>) -> Option<model::Duration> {
-    common::duration(cx, span, owner, text?, Dialect::Prometheus)
+fn prometheus_duration(cx: &mut Cx, span: &Span, owner: &str, field: &str, text: Option<&str>) -> Option<model::Duration> {
+    common::duration(cx, span, owner, field, text?, Dialect::Prometheus)
 }
 
 fn raw_rule(cx: &mut Cx, r: RawRuleSpec, span: &Span) -> Rule {
     let receiver = r.labels.get("receiver").map(|v| v.clone().into_string());
     let owner = format!("rule `{}`", r.alert.as_deref().or(r.record.as_deref()).unwrap_or(""));
     Rule {
-        r#for: prometheus_duration(cx, span, &owner, r.r#for.as_deref()),
-        keep_firing_for: prometheus_duration(cx, span, &owner, r.keep_firing_for.as_deref()),
+        r#for: prometheus_duration(cx, span, &owner, "for", r.r#for.as_deref()),
+        keep_firing_for: prometheus_duration(cx, span, &owner, "keep_firing_for", r.keep_firing_for.as_deref()),
         alert: r.alert,
         record: r.record,
         expr: r.expr,
@@ -216,8 +216,8 @@ fn scrape_config(cx: &mut Cx, span: &Span, service: &str, config: Tree) -> Optio
     }
     let owner = format!("scrape job `{name}` of `{service}`");
     Some(ScrapeJob {
-        interval: prometheus_duration(cx, span, &owner, text(&mut map, "scrape_interval").as_deref()),
-        timeout: prometheus_duration(cx, span, &owner, text(&mut map, "scrape_timeout").as_deref()),
+        interval: prometheus_duration(cx, span, &owner, "scrape_interval", text(&mut map, "scrape_interval").as_deref()),
+        timeout: prometheus_duration(cx, span, &owner, "scrape_timeout", text(&mut map, "scrape_timeout").as_deref()),
         name,
         targets,
         metrics_path: text(&mut map, "metrics_path"),
@@ -302,7 +302,7 @@ pub fn alertmanager(cx: &mut Cx, decl: &ServiceDecl) -> Alertmanager {
                 }
                 for (k, v) in [("group_wait", &spec.group_wait), ("group_interval", &spec.group_interval), ("repeat_interval", &spec.repeat_interval)] {
                     if let Some(v) = v {
-                        common::duration(cx, span, "a route", v, Dialect::Prometheus);
+                        common::duration(cx, span, "a route", k, v, Dialect::Prometheus);
                         rest.insert(k.into(), Tree::String(v.clone()));
                     }
                 }
