@@ -29,9 +29,9 @@ pub fn build(script: &Path, limits: &Limits) -> Result<Built, Failure> {
 /// [`build`] of the script at project path `main` of `source`.
 pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Result<Built, Failure> {
     let evaluation = evaluate::evaluate_source(source.clone(), main, limits, Trace::Fast)
-        .or_else(|f| if f.diagnostics.0.iter().any(evaluate::in_library) { evaluate::evaluate_source(source.clone(), main, limits, Trace::CallStack) } else { Err(f) })?;
+        .or_else(|f| if f.diagnostics.0.iter().any(evaluate::wants_call_stack) { evaluate::evaluate_source(source.clone(), main, limits, Trace::CallStack) } else { Err(f) })?;
     let warnings = match validate::validate(&evaluation.stack, &evaluation.sources) {
-        Ok(warnings) if !warnings.iter().any(evaluate::in_library) => warnings,
+        Ok(warnings) if !warnings.iter().any(evaluate::wants_call_stack) => warnings,
         // Declarations made by the library carry the library's line; evaluate again with
         // the call stack so the diagnostics point at the user's lines.
         Ok(_) => {
@@ -41,7 +41,7 @@ pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Res
             return Ok(Built { evaluation: precise, build, warnings });
         }
         Err(diagnostics) => {
-            if diagnostics.0.iter().any(evaluate::in_library) {
+            if diagnostics.0.iter().any(evaluate::wants_call_stack) {
                 let precise = evaluate::evaluate_source(source, main, limits, Trace::CallStack)?;
                 if let Err(diagnostics) = validate::validate(&precise.stack, &precise.sources) {
                     return Err(Failure { diagnostics, sources: precise.sources });

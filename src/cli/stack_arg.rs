@@ -37,6 +37,13 @@ pub fn resolve(arg: Option<&Path>) -> Result<PathBuf, String> {
             names
         })
         .unwrap_or_default();
+    // A name is compared with names, a path with paths.
+    let stem = |p: &str| p.trim_start_matches("stacks/").trim_end_matches(".rhai").to_owned();
+    let candidates: Vec<String> = if text.contains('/') { known.clone() } else { known.iter().map(|k| stem(k)).collect() };
+    let typed = if text.contains('/') { text.to_string() } else { stem(&text) };
+    if let Some(best) = crate::diagnostic::suggest(&typed, candidates.iter().map(String::as_str)) {
+        return Err(format!("no stack script `{text}`; did you mean `{best}`?"));
+    }
     let hint = if known.is_empty() {
         "pass the path of a stack script".to_owned()
     } else {

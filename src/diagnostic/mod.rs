@@ -3,10 +3,12 @@
 //! Pure: a [`Diagnostic`] is data; [`render`] turns it into text for a terminal or a snapshot.
 
 mod render;
+mod literal;
 mod span;
 mod suggest;
 
 pub use render::{render, render_all, Paint};
+pub use literal::Found;
 pub use span::{Sources, Span};
 pub use suggest::{did_you_mean, suggest};
 
@@ -36,6 +38,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Extra facts: the call chain through `lib/`, the component version, ...
     pub notes: Vec<String>,
+    /// Placed without Rhai's call stack where the call stack would place it better: the
+    /// evaluation is run again with it (see `evaluate::Trace`).
+    pub unplaced: bool,
 }
 
 impl Diagnostic {
@@ -48,6 +53,7 @@ impl Diagnostic {
             related: Vec::new(),
             help: None,
             notes: Vec::new(),
+            unplaced: false,
         }
     }
 
@@ -91,6 +97,15 @@ impl Diagnostic {
     }
 
     /// Adds "did you mean `x`?" as the label when `wrong` is close to one of `candidates`.
+    /// Notes where a library function wrote the value this is about (a dashboard's panel),
+    /// when the diagnostic stands at the user's call of it.
+    pub fn written_in_library(self, at: &Option<Span>) -> Self {
+        match at {
+            Some(at) => self.note(format!("written at {at}, inside the library")),
+            None => self,
+        }
+    }
+
     pub fn suggesting<'a, I>(self, wrong: &str, candidates: I) -> Self
     where
         I: IntoIterator<Item = &'a str>,

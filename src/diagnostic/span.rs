@@ -104,7 +104,7 @@ fn is_ident_char(c: char) -> bool {
 }
 
 /// Byte offset of 1-based (`line`, `col`), `col` counted in characters.
-fn char_offset_to_byte(text: &str, line: u32, col: u32) -> Option<usize> {
+pub(super) fn char_offset_to_byte(text: &str, line: u32, col: u32) -> Option<usize> {
     let mut offset = 0usize;
     for (i, l) in text.split('\n').enumerate() {
         if i + 1 == usize::try_from(line).ok()? {
@@ -117,7 +117,7 @@ fn char_offset_to_byte(text: &str, line: u32, col: u32) -> Option<usize> {
     None
 }
 
-fn byte_to_line_col(text: &str, byte: usize) -> (u32, u32) {
+pub(super) fn byte_to_line_col(text: &str, byte: usize) -> (u32, u32) {
     let before = &text[..byte];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);

@@ -41,6 +41,9 @@ pub struct ServiceDecl {
     pub kind: Kind,
     pub spec: ServiceSpec,
     pub ops: Vec<Op>,
+    /// The declaration could not be read (its error is reported): what is declared with it
+    /// is dropped quietly, so one mistake gives one error.
+    pub failed: bool,
 }
 
 #[derive(Debug)]

@@ -95,6 +95,22 @@ const KEYWORDS: &[&str] = &[
 /// the error when it is a keyword used as a map key.
 pub fn parse_diagnostic(error: &rhai::ParseError, source: &str, text: &str) -> Diagnostic {
     let at = span(source, error.position());
+    // Strict variables make these parse errors, but they are no mistake of syntax.
+    let unknown = match error.err_type() {
+        rhai::ParseErrorType::VariableUndefined(name) => Some(("variable", name)),
+        rhai::ParseErrorType::ModuleUndefined(name) => Some(("module alias", name)),
+        _ => None,
+    };
+    if let Some((what, name)) = unknown {
+        let len = u32::try_from(name.chars().count()).unwrap_or(1);
+        let names = declared_names(text);
+        let d = Diagnostic::new(format!("unknown {what} `{name}`")).at(&at.with_len(len));
+        return match crate::diagnostic::suggest(name, names.iter().map(String::as_str)) {
+            Some(best) => d.label(format!("did you mean `{best}`?")),
+            None if what == "variable" => d.help(format!("declare it first: `let {name} = ...;`")),
+            None => d.help(format!("import it first: `import \"{name}\" as {name};`")),
+        };
+    }
     let mut d = Diagnostic::new(format!("syntax error: {}", error.err_type())).at(&at);
     let line = text.split('\n').nth((at.line as usize).saturating_sub(1)).unwrap_or("");
     let word: String = line
@@ -109,6 +125,27 @@ pub fn parse_diagnostic(error: &rhai::ParseError, source: &str, text: &str) -> D
         ));
     }
     d
+}
+
+/// The names a script declares (`let`, `const`, `for`, function parameters, `import ... as`),
+/// as candidates for "did you mean". A scan of the text, not of scopes: it only suggests.
+fn declared_names(text: &str) -> Vec<String> {
+    static DECLARED: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\b(?:let|const|for|as)\s+([A-Za-z_][A-Za-z0-9_]*)|\bfn\s+[A-Za-z_][A-Za-z0-9_]*\s*\(([^)]*)\)").ok()
+    });
+    let Some(re) = DECLARED.as_ref() else { return Vec::new() };
+    let mut names = Vec::new();
+    for c in re.captures_iter(text) {
+        if let Some(m) = c.get(1) {
+            names.push(m.as_str().to_owned());
+        }
+        if let Some(params) = c.get(2) {
+            names.extend(params.as_str().split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()));
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
 }
 
 fn describe(e: &EvalAltResult, limits: &Limits) -> (String, Option<String>) {

@@ -76,14 +76,15 @@ pub fn project_root(script_dir: &Path) -> PathBuf {
 /// the user's line that led to them (see [`Trace`]).
 pub fn evaluate(script: &Path, limits: &Limits) -> Result<Evaluation, Failure> {
     match evaluate_with(script, limits, Trace::Fast) {
-        Err(f) if f.diagnostics.0.iter().any(in_library) => evaluate_with(script, limits, Trace::CallStack),
+        Err(f) if f.diagnostics.0.iter().any(wants_call_stack) => evaluate_with(script, limits, Trace::CallStack),
         other => other,
     }
 }
 
-/// Whether a diagnostic points into the library, where the user's line is wanted instead.
-pub fn in_library(d: &Diagnostic) -> bool {
-    d.span.iter().chain(d.related.iter().map(|(s, _)| s)).any(|s| position::is_library(&s.file))
+/// Whether a diagnostic wants the call stack to be placed: it points into the library, where
+/// the user's line is wanted instead, or it says it was placed without one.
+pub fn wants_call_stack(d: &Diagnostic) -> bool {
+    d.unplaced || d.span.iter().chain(d.related.iter().map(|(s, _)| s)).any(|s| position::is_library(&s.file))
 }
 
 /// Evaluates with or without the call stack.

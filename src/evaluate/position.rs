@@ -35,6 +35,20 @@ pub struct Place {
 
 impl Placer {
     pub fn place(&self, ctx: &NativeCallContext) -> Place {
+        let sites = self.sites(ctx);
+        let innermost = sites.last().cloned();
+        let user = sites.iter().rev().find(|s| !is_library(&s.file)).cloned();
+        match (user, innermost) {
+            (Some(user), Some(inner)) if user != inner => Place { span: user, via: Some(inner) },
+            (Some(user), _) => Place { span: user, via: None },
+            (None, Some(inner)) => Place { span: inner, via: None },
+            (None, None) => Place { span: Span::new(top_or_unknown(&self.running), 0, 0), via: None },
+        }
+    }
+
+    /// Every call site on the way to this native call, outermost first; the last is the
+    /// native call itself.
+    pub fn sites(&self, ctx: &NativeCallContext) -> Vec<Span> {
         let top: Arc<str> = self.running.borrow().last().cloned().unwrap_or_else(|| "".into());
         let frames = match self.trace {
             super::Trace::CallStack => ctx.global_runtime_state().debugger().call_stack(),
@@ -56,14 +70,7 @@ impl Placer {
             let source = ctx.call_source().map(Arc::from).unwrap_or(top);
             sites.push(self.span(source, ctx.call_position()));
         }
-        let innermost = sites.last().cloned();
-        let user = sites.iter().rev().find(|s| !is_library(&s.file)).cloned();
-        match (user, innermost) {
-            (Some(user), Some(inner)) if user != inner => Place { span: user, via: Some(inner) },
-            (Some(user), _) => Place { span: user, via: None },
-            (None, Some(inner)) => Place { span: inner, via: None },
-            (None, None) => Place { span: Span::new(top_or_unknown(&self.running), 0, 0), via: None },
-        }
+        sites
     }
 
     fn span(&self, source: Arc<str>, pos: Position) -> Span {

@@ -132,7 +132,39 @@ pub fn friendly_type(name: &str) -> &str {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShapeError {
     pub path: String,
+    /// `path` as keys and indexes, to take the failing field out and read the rest.
+    pub steps: Vec<Step>,
     pub problem: Problem,
+}
+
+/// One step of a path into a tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Removes the value at `steps` from `tree`; false when nothing is there (or `steps` is empty).
+pub fn remove_at(tree: &mut Tree, steps: &[Step]) -> bool {
+    let Some((last, parents)) = steps.split_last() else { return false };
+    let mut node = tree;
+    for step in parents {
+        let next = match (node, step) {
+            (Tree::Object(m), Step::Key(k)) => m.get_mut(k),
+            (Tree::Array(a), Step::Index(i)) => a.get_mut(*i),
+            _ => None,
+        };
+        let Some(next) = next else { return false };
+        node = next;
+    }
+    match (node, last) {
+        (Tree::Object(m), Step::Key(k)) => m.remove(k).is_some(),
+        (Tree::Array(a), Step::Index(i)) if *i < a.len() => {
+            a.remove(*i);
+            true
+        }
+        _ => false,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,10 +176,20 @@ pub enum Problem {
 /// Deserializes a tree into a spec, keeping the path of a failing field.
 pub fn from_tree<T: DeserializeOwned>(tree: Tree) -> Result<T, ShapeError> {
     serde_path_to_error::deserialize(tree).map_err(|e| {
+        use serde_path_to_error::Segment;
+        let steps = e
+            .path()
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Map { key } => Some(Step::Key(key.clone())),
+                Segment::Seq { index } => Some(Step::Index(*index)),
+                _ => None,
+            })
+            .collect();
         let path = e.path().to_string();
         let message = e.inner().to_string();
         let path = if path == "." { String::new() } else { path };
-        ShapeError { path, problem: parse_problem(&message) }
+        ShapeError { path, steps, problem: parse_problem(&message) }
     })
 }
 

@@ -107,6 +107,12 @@ pub struct Panel {
     pub content: Option<String>,
     /// Panel `options`, merged over the defaults for its kind.
     pub options: Tree,
+    /// Where the panel is written: its map in the user's script, or the dashboard's call when
+    /// a library function wrote it (`via` is then the panel's map in the library).
+    #[serde(skip)]
+    pub span: Span,
+    #[serde(skip)]
+    pub via: Option<Span>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -63,33 +63,83 @@ fn dashboards(check: &mut Check, s: &Service, g: &Grafana) {
         if !uid_ok {
             check.error(&d.span, &d.uid, format!("dashboard uid `{}` must be 1 to 40 letters, digits, `-` or `_`", d.uid));
         }
+        // One mistake (a wrong data source passed to a library dashboard) is read by many
+        // panels and links: one error per missing uid, naming every reader.
+        let mut missing = Missing::default();
         for p in &d.panels {
             let owner = format!("panel `{}` of dashboard `{}`", p.title, d.uid);
+            let mark = check.found.len();
             match (&p.datasource, p.kind) {
                 (None, PanelKind::Text) => {}
                 (None, _) => {
-                    let e = check.error(&d.span, &p.title, format!("{owner} has no `datasource`"));
+                    let e = check.error(&p.span, "", format!("{owner} has no `datasource`"));
                     *e = e.clone().help(format!("name one of `{}`", uids.join("`, `")));
                 }
                 (Some(uid), _) if !uids.contains(&uid.as_str()) => {
-                    let e = check.error(&d.span, uid, format!("{owner} reads data source `{uid}`, which `{}` does not provision", s.name));
-                    *e = match suggest(uid, uids.iter().copied()) {
-                        Some(b) => e.clone().label(format!("did you mean `{b}`?")),
-                        None => e.clone().help(format!("provisioned uids: `{}`", uids.join("`, `"))),
-                    };
+                    missing.add(uid, format!("panel `{}`", p.title), "reads", &p.span, &p.via);
                 }
                 _ => {}
             }
             if p.kind != PanelKind::Text && p.queries.is_empty() {
-                check.error(&d.span, &p.title, format!("{owner} has no `query`"));
+                check.error(&p.span, "", format!("{owner} has no `query`"));
             }
-            links(check, &d.span, &owner, &p.links, &uids, &dashboards);
+            links(check, &p.span, &p.via, &owner, &p.links, &uids, &dashboards, &mut missing);
+            for e in &mut check.found[mark..] {
+                *e = e.clone().written_in_library(&p.via);
+            }
         }
-        links(check, &d.span, &format!("dashboard `{}`", d.uid), &d.links, &uids, &dashboards);
+        links(check, &d.span, &None, &format!("dashboard `{}`", d.uid), &d.links, &uids, &dashboards, &mut missing);
+        missing.report(check, &s.name, &d.uid, &uids);
     }
 }
 
-fn links(check: &mut Check, span: &Span, owner: &str, links: &[PanelLink], uids: &[&str], dashboards: &[&str]) {
+/// Data source uids a dashboard reads that are not provisioned: by uid, who reads it.
+#[derive(Default)]
+struct Missing {
+    readers: BTreeMap<String, Vec<Reader>>,
+}
+
+/// Who reads a data source: `panel `X``, its verb (`reads`, `explores`), where it is written.
+type Reader = (String, &'static str, Span, Option<Span>);
+
+impl Missing {
+    fn add(&mut self, uid: &str, reader: String, verb: &'static str, span: &Span, via: &Option<Span>) {
+        self.readers.entry(uid.to_owned()).or_default().push((reader, verb, span.clone(), via.clone()));
+    }
+
+    fn report(self, check: &mut Check, grafana: &str, dashboard: &str, uids: &[&str]) {
+        for (uid, readers) in self.readers {
+            let Some((first, verb, span, via)) = readers.first().cloned() else { continue };
+            let names: Vec<&str> = readers.iter().map(|(r, ..)| r.as_str()).collect();
+            let message = if names.len() == 1 {
+                format!("{first} of dashboard `{dashboard}` {verb} data source `{uid}`, which `{grafana}` does not provision")
+            } else {
+                format!("dashboard `{dashboard}` reads data source `{uid}` in {} places, which `{grafana}` does not provision", names.len())
+            };
+            let e = check.error(&span, &uid, message);
+            let mut d = match suggest(&uid, uids.iter().copied()) {
+                Some(b) => e.clone().label(format!("did you mean `{b}`?")),
+                None => e.clone().help(format!("provisioned uids: `{}`", uids.join("`, `"))),
+            };
+            if names.len() > 1 {
+                d = d.note(format!("read by {}", names.join(", ")));
+            }
+            *e = d.written_in_library(&via);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn links(
+    check: &mut Check,
+    span: &Span,
+    via: &Option<Span>,
+    owner: &str,
+    links: &[PanelLink],
+    uids: &[&str],
+    dashboards: &[&str],
+    missing: &mut Missing,
+) {
     for l in links {
         let set = [l.dashboard.is_some(), l.explore.is_some(), l.url.is_some()].iter().filter(|x| **x).count();
         if set != 1 {
@@ -102,8 +152,9 @@ fn links(check: &mut Check, span: &Span, owner: &str, links: &[PanelLink], uids:
             }
         if let Some((uid, _)) = &l.explore
             && !uids.contains(&uid.as_str()) {
-                let e = check.error(span, uid, format!("link `{}` of {owner} explores data source `{uid}`, which is not provisioned", l.title));
-                *e = e.clone().suggesting(uid, uids.iter().copied());
+                // The dashboard is named once, in the error itself.
+                let short = owner.split_once(" of dashboard ").map_or(owner, |(panel, _)| panel);
+                missing.add(uid, format!("link `{}` of {short}", l.title), "explores", span, via);
             }
     }
 }

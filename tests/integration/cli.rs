@@ -114,3 +114,16 @@ fn export_refuses_a_folder_it_did_not_make_and_removes_what_it_wrote_before() {
     let check = obsbuild(tmp.path(), &["export", "stacks/scaibu.rhai", "--out", fresh.to_str().unwrap(), "--check"]);
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
 }
+
+/// A mistyped stack name or path gets the nearest one; a name far from any lists them all.
+#[test]
+fn an_unknown_stack_suggests_the_nearest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let name = obsbuild(tmp.path(), &["check", "task-manger"]);
+    assert_eq!(name.status.code(), Some(2));
+    assert!(stderr(&name).contains("no stack script `task-manger`; did you mean `task-manager`?"), "{}", stderr(&name));
+    let path = obsbuild(tmp.path(), &["check", "stacks/scaibu.rha"]);
+    assert!(stderr(&path).contains("did you mean `stacks/scaibu.rhai`?"), "{}", stderr(&path));
+    let far = obsbuild(tmp.path(), &["check", "zzz"]);
+    assert!(stderr(&far).contains("stacks here: stacks/scaibu.rhai, stacks/task-manager.rhai"), "{}", stderr(&far));
+}

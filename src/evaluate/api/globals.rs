@@ -121,26 +121,6 @@ pub fn register(engine: &mut Engine, api: &Api) {
         out.try_cast::<Map>().unwrap_or_default()
     });
 
-    // `opts.take(#{ key: default })`: removes the library's own options from `opts` and
-    // returns them with defaults filled in; what is left goes on to `service(...)`, which
-    // rejects anything it does not know.
-    let a = api.clone();
-    engine.register_fn("take", move |opts: &mut Map, defaults: Map| -> Map {
-        let mut out = Map::new();
-        a.builder.borrow_mut().options = defaults.keys().map(|k| k.to_string()).collect();
-        for (key, default) in defaults {
-            let value = opts.remove(&key).filter(|v| !v.is_unit()).unwrap_or(default);
-            out.insert(key, value);
-        }
-        out
-    });
-
-    // Library functions take a map of options; say so when they get something else.
-    engine.register_fn("take", |value: &mut Dynamic, _: Map| -> Result<Map, Box<rhai::EvalAltResult>> {
-        let kind = crate::evaluate::value::friendly_type(value.type_name()).to_owned();
-        Err(format!("options are a map such as `#{{ name: \"x\" }}`, not a {kind}").into())
-    });
-
     engine.register_fn("type_of", |value: Dynamic| -> String {
         if value.is::<ServiceRef>() { "Service".to_owned() } else { value.type_name().to_owned() }
     });
@@ -202,7 +182,10 @@ fn network(a: &Api, ctx: &NativeCallContext, name: &str, spec: &Dynamic) {
 fn service(a: &Api, ctx: &NativeCallContext, name: &str, spec: Map, overrides: Option<Map>) -> ServiceRef {
     let place = a.place(ctx);
     let what = format!("service `{name}`");
-    let (kind, spec) = parse_service(a, &place, name, &what, spec, overrides);
+    let (kind, spec, failed) = match parse_service(a, &place, name, &what, spec, overrides) {
+        Some((kind, spec)) => (kind, spec, false),
+        None => (Kind::Container, ServiceSpec::default(), true),
+    };
     let mut b = a.builder.borrow_mut();
     b.options.clear();
     if let Some(first) = b.services.iter().find(|s| s.name == name) {
@@ -220,6 +203,7 @@ fn service(a: &Api, ctx: &NativeCallContext, name: &str, spec: Map, overrides: O
         kind,
         spec,
         ops: Vec::new(),
+        failed,
     });
     ServiceRef { index, name: name.into(), kind }
 }
@@ -231,7 +215,7 @@ fn parse_service(
     what: &str,
     spec: Map,
     overrides: Option<Map>,
-) -> (Kind, ServiceSpec) {
+) -> Option<(Kind, ServiceSpec)> {
     if let Err(e) = check_name("service", name) {
         a.report(a.diagnostic(place, e));
     }
@@ -239,7 +223,7 @@ fn parse_service(
         Ok(t) => t,
         Err(e) => {
             a.report(a.diagnostic(place, format!("{e} (in {what})")));
-            return (Kind::Container, ServiceSpec::default());
+            return None;
         }
     };
     if let Some(over) = overrides {
@@ -248,9 +232,7 @@ fn parse_service(
             Err(e) => a.report(a.diagnostic(place, format!("{e} (in {what})"))),
         }
     }
-    let Some(spec) = a.spec_of_tree::<ServiceSpec>(place, what, tree) else {
-        return (Kind::Container, ServiceSpec::default());
-    };
+    let spec = a.spec_of_tree::<ServiceSpec>(place, what, tree)?;
     let kind = match spec.kind.as_deref() {
         None => Kind::Container,
         Some(k) => match Kind::parse(k) {
@@ -266,11 +248,11 @@ fn parse_service(
                     ));
                 let span = a.find(&place.span, k);
                 a.report(Diagnostic { span: Some(span), ..d });
-                Kind::Container
+                return None;
             }
         },
     };
-    (kind, spec)
+    Some((kind, spec))
 }
 
 use crate::diagnostic::Diagnostic;

@@ -31,6 +31,9 @@ pub fn register(engine: &mut Engine, api: &Api) {
     let a = api.clone();
     engine.register_fn("set", move |ctx: NativeCallContext, s: &mut ServiceRef, path: &str, v: Dynamic| {
         let place = a.place(&ctx);
+        if a.failed(s) {
+            return;
+        }
         if s.kind == Kind::Container {
             a.report(a.diagnostic(&place, format!("`set` changes component settings, and `{}` is a plain container", s.name))
                 .help("give a container its config with `file(path, content)`"));
@@ -51,6 +54,9 @@ pub fn register(engine: &mut Engine, api: &Api) {
         let a = api.clone();
         engine.register_fn(section.singular(), move |ctx: NativeCallContext, s: &mut ServiceRef, id: &str, settings: Map| {
             let place = a.place(&ctx);
+            if a.failed(s) {
+                return;
+            }
             let settings = match value::to_tree(&Dynamic::from_map(settings)) {
                 Ok(t) => t,
                 Err(e) => return a.report(a.diagnostic(&place, e)),
@@ -96,7 +102,7 @@ pub fn register(engine: &mut Engine, api: &Api) {
     let a = api.clone();
     engine.register_fn("scrape", move |ctx: NativeCallContext, s: &mut ServiceRef, target: ServiceRef| {
         let place = a.place(&ctx);
-        if require(&a, &place, s, "scrape", &[Kind::Prometheus]) {
+        if require(&a, &place, s, "scrape", &[Kind::Prometheus]) && !a.failed(&target) {
             push(&a, s, Op::ScrapeService { service: target.index, span: place.span });
         }
     });
@@ -132,7 +138,7 @@ pub fn register(engine: &mut Engine, api: &Api) {
     let a = api.clone();
     engine.register_fn("alerts_to", move |ctx: NativeCallContext, s: &mut ServiceRef, am: ServiceRef| {
         let place = a.place(&ctx);
-        if !require(&a, &place, s, "alerts_to", &[Kind::Prometheus]) {
+        if !require(&a, &place, s, "alerts_to", &[Kind::Prometheus]) || a.failed(&am) {
             return;
         }
         if am.kind != Kind::Alertmanager {
@@ -192,6 +198,9 @@ pub fn register(engine: &mut Engine, api: &Api) {
     let a = api.clone();
     engine.register_fn("label", move |ctx: NativeCallContext, s: &mut ServiceRef, key: &str, value: Dynamic| {
         let place = a.place(&ctx);
+        if a.failed(s) {
+            return;
+        }
         let text = if value.is_string() || value.is_int() || value.is_bool() || value.is_float() {
             value.to_string()
         } else {
@@ -222,7 +231,7 @@ pub fn register(engine: &mut Engine, api: &Api) {
 /// one of the backend's other ways of taking the signal.
 fn send(a: &Api, ctx: &NativeCallContext, s: &ServiceRef, signal: &str, backend: &ServiceRef, opts: Option<Map>) {
     let place = a.place(ctx);
-    if !require(a, &place, s, "send", &[Kind::Collector]) {
+    if !require(a, &place, s, "send", &[Kind::Collector]) || a.failed(backend) {
         return;
     }
     let Some(sig) = Signal::parse(signal) else {
@@ -269,7 +278,7 @@ fn send(a: &Api, ctx: &NativeCallContext, s: &ServiceRef, signal: &str, backend:
 /// `grafana.datasource(service)` or `grafana.datasource(service, #{ overrides })`.
 fn datasource_of(a: &Api, ctx: &NativeCallContext, s: &ServiceRef, source: &ServiceRef, over: Option<Map>) {
     let place = a.place(ctx);
-    if !require(a, &place, s, "datasource", &[Kind::Grafana]) {
+    if !require(a, &place, s, "datasource", &[Kind::Grafana]) || a.failed(source) {
         return;
     }
     let has = a.builder.borrow().services[source.index].spec.datasource.is_some();
@@ -288,11 +297,17 @@ fn datasource_of(a: &Api, ctx: &NativeCallContext, s: &ServiceRef, source: &Serv
 }
 
 fn push(a: &Api, s: &ServiceRef, op: Op) {
+    if a.failed(s) {
+        return;
+    }
     a.builder.borrow_mut().services[s.index].ops.push(op);
 }
 
 /// Whether `s` is of one of `kinds`; records why not otherwise.
 fn require(a: &Api, place: &Place, s: &ServiceRef, method: &str, kinds: &[Kind]) -> bool {
+    if a.failed(s) {
+        return false;
+    }
     if kinds.contains(&s.kind) {
         return true;
     }
@@ -305,6 +320,9 @@ fn require(a: &Api, place: &Place, s: &ServiceRef, method: &str, kinds: &[Kind])
 }
 
 fn endpoint_of(a: &Api, ctx: &NativeCallContext, s: &ServiceRef, endpoint: &str) -> Option<u16> {
+    if a.failed(s) {
+        return None;
+    }
     let b = a.builder.borrow();
     let endpoints = &b.services[s.index].spec.endpoints;
     if let Some(port) = endpoints.get(endpoint) {

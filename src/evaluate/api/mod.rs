@@ -8,6 +8,7 @@ mod globals;
 
 pub use globals::check_name;
 mod methods;
+mod options;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -39,6 +40,11 @@ impl Api {
 
     pub fn place(&self, ctx: &NativeCallContext) -> Place {
         self.placer.place(ctx)
+    }
+
+    /// Whether `s` is a declaration that failed (see `ServiceDecl::failed`).
+    pub fn failed(&self, s: &super::builder::ServiceRef) -> bool {
+        self.builder.borrow().services.get(s.index).is_some_and(|d| d.failed)
     }
 
     pub fn report(&self, diagnostic: Diagnostic) {
@@ -77,13 +83,24 @@ impl Api {
         what: &str,
         tree: Tree,
     ) -> Option<T> {
-        match value::from_tree(tree) {
-            Ok(spec) => Some(spec),
-            Err(e) => {
-                self.report(self.shape_diagnostic(place, what, e));
-                None
+        // Each wrong field is reported and taken out, and the rest read again, so one mistake
+        // gives one error: the declaration keeps its kind, endpoints and data source, and what
+        // is declared with it does not fail for want of them. Each pass removes a field, so
+        // this ends; `None` only when no field can be blamed (the declaration has failed).
+        let mut tree = tree;
+        for _ in 0..MAX_SHAPE_ERRORS {
+            match value::from_tree(tree.clone()) {
+                Ok(spec) => return Some(spec),
+                Err(e) => {
+                    let removed = value::remove_at(&mut tree, &e.steps);
+                    self.report(self.shape_diagnostic(place, what, e));
+                    if !removed {
+                        return None;
+                    }
+                }
             }
         }
+        None
     }
 
     fn shape_diagnostic(&self, place: &Place, what: &str, e: ShapeError) -> Diagnostic {
@@ -94,7 +111,7 @@ impl Api {
                 let parent = e.path.strip_suffix(field.as_str()).unwrap_or(&e.path).trim_end_matches('.');
                 let inside = if parent.is_empty() { String::new() } else { format!("`{parent}` of ") };
                 if parent.is_empty() {
-                    expected.extend(std::mem::take(&mut self.builder.borrow_mut().options));
+                    expected.extend(self.builder.borrow().options.iter().cloned());
                 }
                 let span = self.find(&place.span, &field);
                 let mut d = self.diagnostic(place, format!("unknown field `{field}` in {inside}{what}"));
@@ -120,6 +137,9 @@ impl Api {
     }
 }
 
+/// Most wrong fields reported for one declaration before it is given up as failed.
+const MAX_SHAPE_ERRORS: usize = 32;
+
 /// `a`, `b`, `c` in backticks.
 pub fn list(items: &[String]) -> String {
     items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
@@ -129,5 +149,6 @@ pub fn list(items: &[String]) -> String {
 pub fn register(engine: &mut Engine, api: &Api) {
     globals::register(engine, api);
     methods::register(engine, api);
+    options::register(engine, api);
     bounded::register(engine, api);
 }

@@ -90,14 +90,16 @@ fn single(v: &[String]) -> Option<String> {
 pub fn dashboard(cx: &mut Cx, services: &mut [Service], index: usize, spec: &DashboardSpec, span: &Span) {
     let mut panels = Vec::new();
     for p in &spec.panels {
+        let (at_panel, via) = panel_place(cx, span, &p.title);
+        let owner = format!("panel `{}` of dashboard `{}`", p.title, spec.uid);
         let kind = match p.r#type.as_deref() {
             None => PanelKind::Timeseries,
             Some(t) => match PanelKind::parse(t) {
                 Some(k) => k,
                 None => {
-                    let at = cx.find(span, t);
-                    let d = cx.error(&at, format!("panel `{}` has unknown type `{t}`", p.title));
-                    *d = d.clone().suggesting(t, PanelKind::ALL.map(PanelKind::name));
+                    let at = cx.find(&at_panel, t);
+                    let d = cx.error(&at, format!("{owner} has unknown type `{t}`"));
+                    *d = d.clone().suggesting(t, PanelKind::ALL.map(PanelKind::name)).written_in_library(&via);
                     continue;
                 }
             },
@@ -109,8 +111,9 @@ pub fn dashboard(cx: &mut Cx, services: &mut [Service], index: usize, spec: &Das
         let full = matches!(kind, PanelKind::Logs | PanelKind::Traces | PanelKind::Text);
         let width = p.width.unwrap_or(if full { 24 } else { 12 });
         if !(1..=24).contains(&width) {
-            let at = cx.find(span, &p.title);
-            cx.error(&at, format!("panel `{}` is {width} columns wide; the grid has 24", p.title));
+            let at = cx.find(&at_panel, "width");
+            let d = cx.error(&at, format!("{owner} is {width} columns wide; the grid has 24"));
+            *d = d.clone().written_in_library(&via);
         }
         panels.push(Panel {
             title: p.title.clone(),
@@ -124,6 +127,8 @@ pub fn dashboard(cx: &mut Cx, services: &mut [Service], index: usize, spec: &Das
             links: p.links.iter().map(link).collect(),
             content: p.content.clone(),
             options: p.options.clone().unwrap_or_else(common::empty),
+            span: at_panel,
+            via,
         });
     }
     let dashboard = Dashboard {
@@ -138,6 +143,16 @@ pub fn dashboard(cx: &mut Cx, services: &mut [Service], index: usize, spec: &Das
     };
     if let Some(g) = grafana(services, index) {
         g.dashboards.push(dashboard);
+    }
+}
+
+/// Where the panel titled `title` is written (see `model::Panel::span`).
+fn panel_place(cx: &Cx, dashboard: &Span, title: &str) -> (Span, Option<Span>) {
+    use crate::diagnostic::Found;
+    match cx.sources.find_map_of(dashboard, title, crate::evaluate::position::is_library) {
+        Some(Found::User(at)) => (at, None),
+        Some(Found::Library(at)) => (dashboard.clone(), Some(at)),
+        None => (dashboard.clone(), None),
     }
 }
 

@@ -67,8 +67,10 @@ pub fn convert(builder: Builder, default_name: &str, sources: &Sources) -> Resul
         None => Network { name: name.clone(), subnet: None, external: false, span: None },
     };
 
-    let mut services: Vec<Service> = builder.services.iter().map(|d| common::service(&mut cx, d)).collect();
+    let mut services: Vec<Service> =
+        builder.services.iter().map(|d| quietly(&mut cx, d.failed, |cx| common::service(cx, d))).collect();
     for (index, decl) in builder.services.iter().enumerate() {
+        let mark = cx.diagnostics.len();
         let component = match decl.kind {
             Kind::Collector => Component::Collector(collector::collector(&mut cx, decl)),
             Kind::Prometheus => Component::Prometheus(prometheus::prometheus(&mut cx, decl)),
@@ -79,6 +81,9 @@ pub fn convert(builder: Builder, default_name: &str, sources: &Sources) -> Resul
             Kind::Container => Component::Container(common::container(&mut cx, decl)),
         };
         services[index].component = component;
+        if decl.failed {
+            cx.diagnostics.truncate(mark);
+        }
     }
     // Wiring last: it reads and writes more than one service.
     for (index, decl) in builder.services.iter().enumerate() {
@@ -123,6 +128,17 @@ pub fn convert(builder: Builder, default_name: &str, sources: &Sources) -> Resul
     } else {
         Err(cx.diagnostics)
     }
+}
+
+/// Runs `f`, keeping what it reports only when the declaration did not fail: a failed one
+/// has its error already, and anything more would follow from it.
+fn quietly<T>(cx: &mut Cx, failed: bool, f: impl FnOnce(&mut Cx) -> T) -> T {
+    let mark = cx.diagnostics.len();
+    let out = f(cx);
+    if failed {
+        cx.diagnostics.truncate(mark);
+    }
+    out
 }
 
 fn wire(cx: &mut Cx, services: &mut [Service], index: usize, op: &Op) {
