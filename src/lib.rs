@@ -26,6 +26,7 @@ pub mod git;
 pub mod model;
 pub mod pipeline;
 pub mod plan;
+pub mod promql;
 pub mod render;
 pub mod runtime;
 pub mod stdout;

@@ -1,0 +1,112 @@
+//! PromQL read with a maintained parser (`promql-parser`), the one way obsbuild reads a
+//! query: validation reports what does not parse, the review's impact reads the selectors
+//! of what does.
+//!
+//! Grafana queries hold template variables that are not PromQL until Grafana fills them
+//! in; [`grafana`] stands values in for them that keep the query parseable and maps
+//! offsets back. The crate reports a grammar error without a position, so [`stop`] finds
+//! how far the query reads by parsing its prefixes.
+
+pub mod grafana;
+mod stop;
+#[cfg(test)]
+mod tests;
+
+pub use promql_parser::label::{MatchOp, Matcher};
+pub use promql_parser::parser::{Expr, VectorSelector};
+
+/// Why a query does not parse, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// The parser's own message.
+    pub message: String,
+    /// Byte offset in the query as written where reading stops: everything before it is
+    /// the start of some valid query.
+    pub offset: usize,
+}
+
+impl ParseError {
+    /// `line L, column C` inside a query of several lines, else `column C` (1-based,
+    /// counted in characters).
+    #[must_use]
+    pub fn position(&self, query: &str) -> String {
+        let before = &query[..self.offset.min(query.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        if query.contains('\n') { format!("line {line}, column {col}") } else { format!("column {col}") }
+    }
+
+    /// What stands at the error: `` `==` `` or `the end of the query`.
+    #[must_use]
+    pub fn found(&self, query: &str) -> String {
+        let rest = query.get(self.offset..).unwrap_or("");
+        let token: String = match rest.chars().next() {
+            None => return "the end of the query".to_owned(),
+            Some(c) if c.is_alphanumeric() || c == '_' => rest.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '.')).collect(),
+            Some(_) => rest.chars().take_while(|c| !c.is_alphanumeric() && !c.is_whitespace() && !matches!(c, '"' | '\'' | '`' | '(' | '{' | '[')).take(3).collect(),
+        };
+        let token = if token.is_empty() { rest.chars().take(1).collect() } else { token };
+        format!("`{token}`")
+    }
+}
+
+/// `expr` as Prometheus reads it (rule expressions, promtool series).
+pub fn parse(expr: &str) -> Result<Expr, ParseError> {
+    promql_parser::parser::parse(expr).map_err(|message| ParseError { offset: stop::offset(expr), message })
+}
+
+/// A Grafana panel's query: variables stood in for, then parsed. An error's offset is in
+/// `expr` as written.
+pub fn parse_grafana(expr: &str) -> Result<Expr, ParseError> {
+    let mut first = None;
+    for outside in [grafana::Outside::Name, grafana::Outside::Number] {
+        let s = grafana::substitute(expr, outside);
+        match promql_parser::parser::parse(&s.text) {
+            Ok(e) => return Ok(e),
+            Err(message) if first.is_none() => first = Some(ParseError { offset: s.original(stop::offset(&s.text)), message }),
+            Err(_) => {}
+        }
+        if !s.outside {
+            // No variable stood for a name or number: the second reading is the same.
+            break;
+        }
+    }
+    Err(first.unwrap_or_else(|| ParseError { message: "invalid promql query".to_owned(), offset: 0 }))
+}
+
+/// A Grafana panel's query, parsed, or `None`: for readers that skip what does not parse
+/// and need no position.
+#[must_use]
+pub fn read_grafana(expr: &str) -> Option<Expr> {
+    [grafana::Outside::Name, grafana::Outside::Number].into_iter().find_map(|o| promql_parser::parser::parse(&grafana::substitute(expr, o).text).ok())
+}
+
+/// Every vector selector of `expr`, inside matrix selectors and subqueries too, in order.
+#[must_use]
+pub fn vector_selectors(expr: &Expr) -> Vec<&VectorSelector> {
+    let mut out = Vec::new();
+    collect(expr, &mut out);
+    out
+}
+
+fn collect<'a>(expr: &'a Expr, out: &mut Vec<&'a VectorSelector>) {
+    match expr {
+        Expr::Aggregate(a) => {
+            if let Some(p) = &a.param {
+                collect(p, out);
+            }
+            collect(&a.expr, out);
+        }
+        Expr::Unary(u) => collect(&u.expr, out),
+        Expr::Binary(b) => {
+            collect(&b.lhs, out);
+            collect(&b.rhs, out);
+        }
+        Expr::Paren(p) => collect(&p.expr, out),
+        Expr::Subquery(s) => collect(&s.expr, out),
+        Expr::VectorSelector(v) => out.push(v),
+        Expr::MatrixSelector(m) => out.push(&m.vs),
+        Expr::Call(c) => c.args.args.iter().for_each(|a| collect(a, out)),
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
+    }
+}
