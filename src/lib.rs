@@ -23,6 +23,7 @@ pub mod evaluate;
 pub mod exit;
 pub mod files;
 pub mod git;
+pub mod logql;
 pub mod model;
 pub mod pipeline;
 pub mod plan;

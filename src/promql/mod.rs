@@ -23,6 +23,9 @@ pub struct ParseError {
     /// Byte offset in the query as written where reading stops: everything before it is
     /// the start of some valid query.
     pub offset: usize,
+    /// The crate refuses syntax Prometheus 3 reads (underscores between digits): the query
+    /// is not known to be wrong, only not checked.
+    pub unsupported: bool,
 }
 
 impl ParseError {
@@ -39,20 +42,24 @@ impl ParseError {
     /// What stands at the error: `` `==` `` or `the end of the query`.
     #[must_use]
     pub fn found(&self, query: &str) -> String {
+        self.token(query).map_or_else(|| "the end of the query".to_owned(), |t| format!("`{t}`"))
+    }
+
+    /// The word or operator at the error; `None` at the end of the query.
+    #[must_use]
+    pub fn token(&self, query: &str) -> Option<String> {
         let rest = query.get(self.offset..).unwrap_or("");
-        let token: String = match rest.chars().next() {
-            None => return "the end of the query".to_owned(),
-            Some(c) if c.is_alphanumeric() || c == '_' => rest.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '.')).collect(),
-            Some(_) => rest.chars().take_while(|c| !c.is_alphanumeric() && !c.is_whitespace() && !matches!(c, '"' | '\'' | '`' | '(' | '{' | '[')).take(3).collect(),
+        let token: String = match rest.chars().next()? {
+            c if c.is_alphanumeric() || c == '_' => rest.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '.')).collect(),
+            _ => rest.chars().take_while(|c| !c.is_alphanumeric() && !c.is_whitespace() && !matches!(c, '"' | '\'' | '`' | '(' | '{' | '[')).take(3).collect(),
         };
-        let token = if token.is_empty() { rest.chars().take(1).collect() } else { token };
-        format!("`{token}`")
+        Some(if token.is_empty() { rest.chars().take(1).collect() } else { token })
     }
 }
 
 /// `expr` as Prometheus reads it (rule expressions, promtool series).
 pub fn parse(expr: &str) -> Result<Expr, ParseError> {
-    promql_parser::parser::parse(expr).map_err(|message| ParseError { offset: stop::offset(expr), message })
+    promql_parser::parser::parse(expr).map_err(|message| ParseError { offset: stop::offset(expr), unsupported: gap(expr), message })
 }
 
 /// A Grafana panel's query: variables stood in for, then parsed. An error's offset is in
@@ -63,7 +70,9 @@ pub fn parse_grafana(expr: &str) -> Result<Expr, ParseError> {
         let s = grafana::substitute(expr, outside);
         match promql_parser::parser::parse(&s.text) {
             Ok(e) => return Ok(e),
-            Err(message) if first.is_none() => first = Some(ParseError { offset: s.original(stop::offset(&s.text)), message }),
+            Err(message) if first.is_none() => {
+                first = Some(ParseError { offset: s.original(stop::offset(&s.text)), unsupported: gap(&s.text), message });
+            }
             Err(_) => {}
         }
         if !s.outside {
@@ -71,7 +80,22 @@ pub fn parse_grafana(expr: &str) -> Result<Expr, ParseError> {
             break;
         }
     }
-    Err(first.unwrap_or_else(|| ParseError { message: "invalid promql query".to_owned(), offset: 0 }))
+    Err(first.unwrap_or_else(|| ParseError { message: "invalid promql query".to_owned(), offset: 0, unsupported: false }))
+}
+
+/// Whether `text` parses once underscores between digits (`1_000`, `0x_ff`), which
+/// Prometheus 3 reads and the crate does not, are taken out.
+fn gap(text: &str) -> bool {
+    let b = text.as_bytes();
+    let kept: String = text
+        .char_indices()
+        .filter(|&(i, c)| {
+            let prev = i.checked_sub(1).and_then(|j| b.get(j)).is_some_and(|p| p.is_ascii_hexdigit() || *p == b'x');
+            c != '_' || !prev || !b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+        })
+        .map(|(_, c)| c)
+        .collect();
+    kept != text && promql_parser::parser::parse(&kept).is_ok()
 }
 
 /// A Grafana panel's query, parsed, or `None`: for readers that skip what does not parse
