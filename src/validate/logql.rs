@@ -24,7 +24,10 @@ pub fn query(check: &mut Check, span: &Span, text: &str, fallback: &str, owner: 
     if let Err(e) = crate::logql::parse(text) {
         let (line, col) = position(text, e.offset);
         let at = if text.contains('\n') { format!("line {line}, column {col}") } else { format!("column {col}") };
-        error_at(check, span, text, e.offset, 1, fallback, format!("{owner} is not valid LogQL: {} (at {at})", e.message));
+        let rest = text.get(e.offset..).unwrap_or("");
+        let word = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').count();
+        let len = if word > 0 { word } else { usize::from(!rest.is_empty()) };
+        error_at(check, span, text, e.offset, len, fallback, format!("{owner} is not valid LogQL: {} (at {at})", e.message));
     }
 }
 
