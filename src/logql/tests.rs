@@ -84,6 +84,12 @@ fn finds_selectors_filters_and_stages() {
 }
 
 #[test]
+fn the_trace_to_logs_query_obsbuild_writes_is_logql() {
+    let q = parse(crate::render::grafana::TRACES_TO_LOGS).unwrap();
+    assert_eq!(q.logs[0].stages, ["label_filter"]);
+}
+
+#[test]
 fn grafana_variables_are_stood_in_for() {
     for q in [r#"{service_name="$service"} |= "$search""#, r#"sum(rate({job=~"${job:regex}"}[$__auto]))"#, r#"count_over_time({app="x"}[$__interval])"#] {
         assert!(parse(q).is_ok(), "{q}: {:?}", parse(q).err());

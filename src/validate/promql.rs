@@ -14,7 +14,7 @@ pub fn check(check: &mut Check) {
                 rules(check, s, p);
                 series(check, s, p);
             }
-            Component::Grafana(g) => panels(check, s, g),
+            Component::Grafana(g) => panels(check, g),
             _ => {}
         }
     }
@@ -57,7 +57,7 @@ fn series(check: &mut Check, s: &Service, p: &Prometheus) {
     }
 }
 
-fn panels(check: &mut Check, s: &Service, g: &Grafana) {
+fn panels(check: &mut Check, g: &Grafana) {
     let language = |uid: &str| g.datasources.iter().find(|d| d.uid == uid).and_then(|d| Language::of(&d.r#type));
     for d in &g.dashboards {
         for p in &d.panels {
@@ -74,7 +74,6 @@ fn panels(check: &mut Check, s: &Service, g: &Grafana) {
             }
         }
     }
-    let _ = s;
 }
 
 fn panel_query(check: &mut Check, span: &Span, lang: Language, query: &str, fallback: &str, owner: &str) {
