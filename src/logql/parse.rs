@@ -11,8 +11,13 @@ pub struct Parser<'t> {
     end: usize,
     /// Ranges read so far, to tell whether a range function got one.
     ranges: usize,
+    /// Parentheses open now: the reader recurses into each.
+    depth: usize,
     out: Query,
 }
+
+/// Parentheses nested deeper than this are refused rather than recursed into.
+const MAX_DEPTH: usize = 128;
 
 /// Pipeline stages by name; a name that is none of these starts a label filter or is wrong.
 pub const STAGES: &[&str] = &["json", "logfmt", "regexp", "pattern", "unpack", "line_format", "label_format", "drop", "keep", "decolorize", "unwrap"];
@@ -32,7 +37,7 @@ type R<T> = Result<T, Error>;
 
 impl<'t> Parser<'t> {
     pub fn new(toks: &'t [Token], end: usize) -> Self {
-        Parser { toks, pos: 0, end, ranges: 0, out: Query::default() }
+        Parser { toks, pos: 0, end, ranges: 0, depth: 0, out: Query::default() }
     }
 
     pub fn query(mut self) -> R<Query> {
@@ -129,7 +134,23 @@ impl<'t> Parser<'t> {
         }
     }
 
+    /// Counts one more level of nesting, refusing too many.
+    fn deeper(&mut self) -> R<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error_at(self.at(), format!("parentheses nested more than {MAX_DEPTH} deep")));
+        }
+        Ok(())
+    }
+
     fn operand(&mut self) -> R<()> {
+        self.deeper()?;
+        let r = self.operand_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn operand_inner(&mut self) -> R<()> {
         let Some(t) = self.peek() else { return Err(self.expected("a query")) };
         match &t.tok {
             Tok::Op("{") => {
@@ -332,7 +353,8 @@ impl<'t> Parser<'t> {
                 let label = self.ident("a label to unwrap")?;
                 if self.eat_op("(") {
                     if !matches!(label.as_str(), "duration" | "duration_seconds" | "bytes") {
-                        return Err(self.error_at(self.toks[self.pos - 2].at, format!("`{label}` is not a conversion of `unwrap` (`duration`, `duration_seconds`, `bytes`)")));
+                        let at = self.toks.get(self.pos - 2).map_or(self.end, |t| t.at);
+                        return Err(self.error_at(at, format!("`{label}` is not a conversion of `unwrap` (`duration`, `duration_seconds`, `bytes`)")));
                     }
                     self.ident("a label to unwrap")?;
                     self.expect_op(")")?;
@@ -380,6 +402,13 @@ impl<'t> Parser<'t> {
 
     /// Predicates joined by `and`, `or`, `,` or a space, in parentheses or not.
     fn label_filter(&mut self) -> R<()> {
+        self.deeper()?;
+        let r = self.label_filter_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn label_filter_inner(&mut self) -> R<()> {
         loop {
             if self.eat_op("(") {
                 self.label_filter()?;

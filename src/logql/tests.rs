@@ -124,3 +124,11 @@ fn errors_say_what_and_where() {
         assert!(if at.is_empty() { rest.is_empty() } else { rest.starts_with(at) }, "{q}: {} at {rest:?}", e.message);
     }
 }
+
+#[test]
+fn deep_nesting_is_refused_not_recursed_into() {
+    let deep = format!("{}{{a=\"b\"}}{}", "(".repeat(10_000), ")".repeat(10_000));
+    assert!(parse(&deep).unwrap_err().message.contains("nested more than"));
+    let deep = format!("{{a=\"b\"}} | {}x=\"1\"{}", "(".repeat(10_000), ")".repeat(10_000));
+    assert!(parse(&deep).unwrap_err().message.contains("nested more than"));
+}

@@ -33,7 +33,7 @@ impl ParseError {
     /// counted in characters).
     #[must_use]
     pub fn position(&self, query: &str) -> String {
-        let before = &query[..self.offset.min(query.len())];
+        let before = query.get(..self.offset).unwrap_or(query);
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
         if query.contains('\n') { format!("line {line}, column {col}") } else { format!("column {col}") }
@@ -57,14 +57,39 @@ impl ParseError {
     }
 }
 
+/// Brackets nested deeper than this are not read: the parsed tree would be walked (and
+/// dropped) recursively. No real query comes near.
+const MAX_DEPTH: usize = 128;
+
+fn too_deep(text: &str) -> Option<ParseError> {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' | '{' | '[' => depth += 1,
+            ')' | '}' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_DEPTH {
+            return Some(ParseError { message: format!("brackets nested more than {MAX_DEPTH} deep"), offset: i, unsupported: true });
+        }
+    }
+    None
+}
+
 /// `expr` as Prometheus reads it (rule expressions, promtool series).
 pub fn parse(expr: &str) -> Result<Expr, ParseError> {
+    if let Some(e) = too_deep(expr) {
+        return Err(e);
+    }
     promql_parser::parser::parse(expr).map_err(|message| ParseError { offset: stop::offset(expr), unsupported: gap(expr), message })
 }
 
 /// A Grafana panel's query: variables stood in for, then parsed. An error's offset is in
 /// `expr` as written.
 pub fn parse_grafana(expr: &str) -> Result<Expr, ParseError> {
+    if let Some(e) = too_deep(expr) {
+        return Err(e);
+    }
     let mut first = None;
     for outside in [grafana::Outside::Name, grafana::Outside::Number] {
         let s = grafana::substitute(expr, outside);
@@ -102,6 +127,9 @@ fn gap(text: &str) -> bool {
 /// and need no position.
 #[must_use]
 pub fn read_grafana(expr: &str) -> Option<Expr> {
+    if too_deep(expr).is_some() {
+        return None;
+    }
     [grafana::Outside::Name, grafana::Outside::Number].into_iter().find_map(|o| promql_parser::parser::parse(&grafana::substitute(expr, o).text).ok())
 }
 

@@ -7,21 +7,41 @@
 
 /// Stand-ins for what may be missing after the prefix, before its brackets are closed.
 const MIDDLES: &[&str] = &[
-    "", " x", "\"\"", "=\"\"", "5m", " 5m", "5m:", " 1", "x", "1, x", ", x", ", \"\"", ", \"\", \"\"", ", \"\", \"\", \"\"", ", \"\", \"\", \"\", \"\"",
+    "", " x", "\"\"", "=\"\"", "5m", " 5m", "5m:", " 1", "x", "x[5m]", "1, x", ", x", ", \"\"", ", \"\", \"\"", ", \"\", \"\", \"\"", ", \"\", \"\", \"\", \"\"",
 ];
 
 /// What may be missing after the brackets are closed: the argument of `sum by (job)`.
 const TAILS: &[&str] = &["", " (x)"];
 
+/// Queries up to this long are searched cut by cut from the end; longer ones by bisection,
+/// which also ends on a prefix proven to read (so still before or at the error) but may
+/// stop short of the last one.
+const LINEAR: usize = 256;
+
 /// The byte offset in `text` at which it stops reading as PromQL.
 pub fn offset(text: &str) -> usize {
+    let reads = |cut: usize| text.is_char_boundary(cut) && completes(&text[..cut]);
+    if text.len() > LINEAR {
+        if reads(text.len()) {
+            return text.len();
+        }
+        let (mut lo, mut hi) = (0, text.len());
+        while hi - lo > 1 {
+            let mut mid = lo + (hi - lo) / 2;
+            while !text.is_char_boundary(mid) {
+                mid -= 1;
+            }
+            if mid == lo {
+                break;
+            }
+            if reads(mid) { lo = mid } else { hi = mid }
+        }
+        return skip_spaces(text, lo);
+    }
     let mut cut = text.len();
     loop {
-        if text.is_char_boundary(cut) && completes(&text[..cut]) {
+        if reads(cut) || cut == 0 {
             return skip_spaces(text, cut);
-        }
-        if cut == 0 {
-            return skip_spaces(text, 0);
         }
         cut -= 1;
     }

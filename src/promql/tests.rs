@@ -132,3 +132,16 @@ fn finds_selectors_everywhere() {
     );
 }
 
+
+#[test]
+fn deep_or_long_queries_are_refused_or_searched_quickly() {
+    let deep = format!("{}x{}", "(".repeat(10_000), ")".repeat(10_000));
+    let e = parse(&deep).unwrap_err();
+    assert!(e.unsupported && e.message.contains("nested"), "{e:?}");
+    assert!(read_grafana(&deep).is_none());
+    // Long: bisection still ends on a prefix that reads, at or before the error.
+    let long = format!("{} + up{{job=\"a\" == 0", vec!["rate(x[5m])"; 60].join(" + "));
+    let e = parse(&long).unwrap_err();
+    let at = long.find("==").unwrap();
+    assert!(e.offset <= at && e.offset > at - 40, "{} of {}", e.offset, long.len());
+}

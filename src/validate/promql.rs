@@ -97,8 +97,13 @@ pub fn grafana_query(check: &mut Check, span: &Span, query: &str, fallback: &str
 fn report(check: &mut Check, span: &Span, query: &str, e: &ParseError, fallback: &str, owner: &str) {
     if e.unsupported {
         let at = check.sources.find_in_call(span, fallback).unwrap_or_else(|| span.clone());
-        let d = check.warning(&at, "", format!("{owner} is not checked: it writes numbers with `_` between digits, which Prometheus 3 reads and obsbuild's PromQL parser does not"));
-        *d = d.clone().help("write the number without `_` to have it checked");
+        let why = if e.message.contains("nested") {
+            format!("its {}, which obsbuild does not read", e.message)
+        } else {
+            "it writes numbers with `_` between digits, which Prometheus 3 reads and obsbuild's PromQL parser does not".to_owned()
+        };
+        let d = check.warning(&at, "", format!("{owner} is not checked: {why}"));
+        *d = d.clone().help("write it without them to have it checked");
         return;
     }
     let found = e.found(query);
