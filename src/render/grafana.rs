@@ -83,6 +83,11 @@ fn datasource(d: &Datasource) -> Doc {
     doc
 }
 
+/// The LogQL a span opens its logs with. Jaeger hands `service.name` over as the process
+/// name, not a tag, so the query finds logs by trace id alone; the suffix match tolerates
+/// trace ids printed without leading zeros.
+pub const TRACES_TO_LOGS: &str = "{service_name=~\".+\"} | trace_id=~\".*${__span.traceId}\"";
+
 /// The settings that make a data source link to another: trace ids in logs and exemplars
 /// open the traces source; spans open their logs. An empty UID means "no link".
 fn links(json: &mut Doc, d: &Datasource) {
@@ -105,10 +110,7 @@ fn links(json: &mut Doc, d: &Datasource) {
             json.set("exemplarTraceIdDestinations", Doc::Seq(vec![dest]));
         }
         ("jaeger" | "tempo" | "zipkin", _, Some(logs)) if json.get("tracesToLogsV2").is_none() => {
-            // Jaeger hands `service.name` over as the process name, not a tag, so the query
-            // finds logs by trace id alone; the suffix match tolerates trace ids printed
-            // without leading zeros.
-            let query = "{service_name=~\".+\"} | trace_id=~\".*${__span.traceId}\"";
+            let query = TRACES_TO_LOGS;
             let v2 = Doc::map()
                 .with("datasourceUid", logs)
                 .with("spanStartTimeShift", "-5m")

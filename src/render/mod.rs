@@ -10,7 +10,7 @@ pub mod compose;
 mod container;
 mod dashboard;
 mod doc;
-mod grafana;
+pub(crate) mod grafana;
 mod jaeger;
 pub mod layout;
 mod loki;

@@ -9,7 +9,10 @@ mod grafana;
 mod hosts;
 mod hosts_file;
 mod network;
+mod logql;
 mod prometheus;
+mod promql;
+mod queries;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Sources, Span};
 use crate::model::Stack;
@@ -56,6 +59,8 @@ pub fn validate(stack: &Stack, sources: &Sources) -> Result<Vec<Diagnostic>, Dia
     collector::check(&mut check);
     prometheus::check(&mut check);
     grafana::check(&mut check);
+    promql::check(&mut check);
+    logql::check(&mut check);
     components::check(&mut check);
     hosts_file::check(&mut check);
     let found = Diagnostics(check.found).sorted().0;

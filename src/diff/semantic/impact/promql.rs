@@ -1,8 +1,9 @@
 //! The series a PromQL expression reads: its vector selectors (metric name and label
-//! matchers), found by a small scanner rather than a full parser, because Grafana queries
-//! hold template variables (`$__rate_interval`, `${job}`) that are not PromQL until Grafana
-//! fills them in. Anything the scanner does not recognise is skipped, never an error: an
-//! impact the review cannot see is left out, not made up.
+//! matchers), taken from the parsed query ([`crate::promql`], Grafana's variables stood in
+//! for), so the review reads a query the way validation does.
+
+use crate::promql::MatchOp;
+use crate::promql::grafana::IN_STRING;
 
 /// How a label matcher compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,227 +66,41 @@ impl Selector {
     }
 }
 
-/// Words that are PromQL syntax, not metric names.
-const KEYWORDS: &[&str] = &[
-    "and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left", "group_right", "start", "end",
-    "inf", "nan", "atan2",
-];
-
-/// Aggregations, which may take their `by (...)` before their argument.
-const AGGREGATIONS: &[&str] = &[
-    "sum", "avg", "count", "min", "max", "group", "stddev", "stdvar", "topk", "bottomk", "quantile", "count_values", "limitk",
-    "limit_ratio",
-];
-
-/// Keywords followed by a label list in parentheses, which holds label names, not series.
-const LABEL_LISTS: &[&str] = &["by", "without", "on", "ignoring", "group_left", "group_right"];
-
-/// Every vector selector of `expr`, in order.
+/// Every vector selector of `expr`, in order; none when it does not parse (an impact the
+/// review cannot see is left out, not made up). A selector with `or` alternatives gives
+/// one selector each.
 #[must_use]
 pub fn selectors(expr: &str) -> Vec<Selector> {
-    let chars: Vec<char> = expr.chars().collect();
+    let Some(parsed) = crate::promql::read_grafana(expr) else { return Vec::new() };
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '#' {
-            // A comment runs to the end of the line.
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-        } else if matches!(c, '"' | '\'' | '`') {
-            i = skip_string(&chars, i).1;
-        } else if c == '[' {
-            // A range or subquery duration, or Grafana's `[[var]]`.
-            while i < chars.len() && chars[i] != ']' {
-                i += 1;
-            }
-            i += 1;
-        } else if c == '$' {
-            i = skip_variable(&chars, i);
-        } else if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
-            // A number or a duration (`5m`, `1e3`, `0x1f`).
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_') {
-                i += 1;
-            }
-        } else if c == '{' {
-            let (matchers, metric, next) = braces(&chars, i);
-            out.push(Selector { metric, matchers });
-            i = next;
-        } else if is_ident_start(c) {
-            let start = i;
-            while i < chars.len() && is_ident(chars[i]) {
-                i += 1;
-            }
-            let word: String = chars[start..i].iter().collect();
-            let next = next_non_space(&chars, i);
-            let lower = word.to_ascii_lowercase();
-            if LABEL_LISTS.contains(&lower.as_str()) {
-                if chars.get(next) == Some(&'(') {
-                    i = skip_parens(&chars, next);
-                }
-            } else if KEYWORDS.contains(&lower.as_str()) || chars.get(next) == Some(&'(') || (AGGREGATIONS.contains(&lower.as_str()) && grouping_follows(&chars, next)) {
-                // Syntax, or a function or aggregation called here.
-            } else if chars.get(next) == Some(&'{') {
-                let (matchers, _, after) = braces(&chars, next);
-                out.push(Selector { metric: Some(word), matchers });
-                i = after;
-            } else {
-                out.push(Selector { metric: Some(word), matchers: Vec::new() });
-            }
+    for v in crate::promql::vector_selectors(&parsed) {
+        // The crate's `{a="1" or b="2"}` (no Prometheus syntax; validation refuses it).
+        let alternatives: Vec<Vec<&crate::promql::Matcher>> = if v.matchers.or_matchers.is_empty() {
+            vec![v.matchers.matchers.iter().collect()]
         } else {
-            i += 1;
+            v.matchers.or_matchers.iter().map(|alt| v.matchers.matchers.iter().chain(alt).collect()).collect()
+        };
+        for set in alternatives {
+            let mut selector = Selector { metric: v.name.clone(), matchers: Vec::new() };
+            for m in set {
+                let op = match m.op {
+                    MatchOp::Equal => Op::Eq,
+                    MatchOp::NotEqual => Op::Ne,
+                    MatchOp::Re(_) => Op::Re,
+                    MatchOp::NotRe(_) => Op::NotRe,
+                };
+                // A Grafana variable (`job="$job"`, `job=~"${job:regex}"`) can be any value.
+                let (op, value) = if m.value.contains(IN_STRING) { (Op::Re, ".*".to_owned()) } else { (op, m.value.clone()) };
+                if m.name == "__name__" && op == Op::Eq {
+                    selector.metric = Some(value);
+                } else {
+                    selector.matchers.push(Matcher::new(m.name.clone(), op, value));
+                }
+            }
+            out.push(selector);
         }
     }
     out
-}
-
-/// Whether `by` or `without` starts at `i`: `sum by (le) (...)`.
-fn grouping_follows(chars: &[char], i: usize) -> bool {
-    let word: String = chars[i.min(chars.len())..].iter().take_while(|c| is_ident(**c)).collect();
-    word.eq_ignore_ascii_case("by") || word.eq_ignore_ascii_case("without")
-}
-
-fn is_ident_start(c: char) -> bool {
-    c.is_ascii_alphabetic() || c == '_' || c == ':'
-}
-
-fn is_ident(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == ':'
-}
-
-fn next_non_space(chars: &[char], mut i: usize) -> usize {
-    while i < chars.len() && chars[i].is_whitespace() {
-        i += 1;
-    }
-    i
-}
-
-/// The string starting at `i` (its quote), unescaped, and the index after it.
-fn skip_string(chars: &[char], i: usize) -> (String, usize) {
-    let quote = chars[i];
-    let mut out = String::new();
-    let mut j = i + 1;
-    while j < chars.len() && chars[j] != quote {
-        if chars[j] == '\\' && quote != '`' && j + 1 < chars.len() {
-            j += 1;
-            out.push(match chars[j] {
-                'n' => '\n',
-                't' => '\t',
-                other => other,
-            });
-        } else {
-            out.push(chars[j]);
-        }
-        j += 1;
-    }
-    (out, j + 1)
-}
-
-/// `$name`, `${name}` or `${name:format}`: a Grafana variable.
-fn skip_variable(chars: &[char], i: usize) -> usize {
-    let mut j = i + 1;
-    if chars.get(j) == Some(&'{') {
-        while j < chars.len() && chars[j] != '}' {
-            j += 1;
-        }
-        return j + 1;
-    }
-    while j < chars.len() && is_ident(chars[j]) {
-        j += 1;
-    }
-    j
-}
-
-fn skip_parens(chars: &[char], i: usize) -> usize {
-    let mut depth = 0usize;
-    let mut j = i;
-    while j < chars.len() {
-        match chars[j] {
-            '(' => depth += 1,
-            ')' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return j + 1;
-                }
-            }
-            '"' | '\'' | '`' => {
-                j = skip_string(chars, j).1;
-                continue;
-            }
-            _ => {}
-        }
-        j += 1;
-    }
-    j
-}
-
-/// The matchers between the braces at `i`, a metric name given inside them (`__name__`
-/// or Prometheus 3's quoted `{"metric.name"}`), and the index after the closing brace.
-fn braces(chars: &[char], i: usize) -> (Vec<Matcher>, Option<String>, usize) {
-    let mut matchers = Vec::new();
-    let mut metric = None;
-    let mut j = i + 1;
-    loop {
-        j = next_non_space(chars, j);
-        match chars.get(j) {
-            None => return (matchers, metric, j),
-            Some('}') => return (matchers, metric, j + 1),
-            Some(',') => {
-                j += 1;
-                continue;
-            }
-            _ => {}
-        }
-        let (label, after) = if matches!(chars[j], '"' | '\'' | '`') {
-            skip_string(chars, j)
-        } else {
-            let start = j;
-            while j < chars.len() && (is_ident(chars[j]) || chars[j] == '.') {
-                j += 1;
-            }
-            if j == start {
-                // Not a label: skip the character rather than stop.
-                j += 1;
-                continue;
-            }
-            (chars[start..j].iter().collect(), j)
-        };
-        j = next_non_space(chars, after);
-        let op = match (chars.get(j), chars.get(j + 1)) {
-            (Some('='), Some('~')) => Some((Op::Re, 2)),
-            (Some('!'), Some('~')) => Some((Op::NotRe, 2)),
-            (Some('!'), Some('=')) => Some((Op::Ne, 2)),
-            (Some('='), _) => Some((Op::Eq, 1)),
-            _ => None,
-        };
-        let Some((op, width)) = op else {
-            // A bare quoted name is the metric name.
-            metric = Some(label);
-            continue;
-        };
-        j = next_non_space(chars, j + width);
-        let value = match chars.get(j) {
-            Some('"' | '\'' | '`') => {
-                let (v, after) = skip_string(chars, j);
-                j = after;
-                v
-            }
-            Some('$') => {
-                let start = j;
-                j = skip_variable(chars, j);
-                chars[start..j].iter().collect()
-            }
-            _ => String::new(),
-        };
-        // A Grafana variable (`job="$job"`, `job=~"${job:regex}"`) can be any value.
-        let (op, value) = if value.contains('$') { (Op::Re, ".*".to_owned()) } else { (op, value) };
-        if label == "__name__" && op == Op::Eq {
-            metric = Some(value);
-        } else {
-            matchers.push(Matcher::new(label, op, value));
-        }
-    }
 }
 
 #[cfg(test)]
@@ -310,7 +125,7 @@ mod tests {
             ["http_server_request_duration_seconds_bucket{jobEqtask-manager}"]
         );
         assert_eq!(
-            names(r#"sum(rate(a{code=~"5.."}[5m])) by (job) / on(job) group_left sum(rate(b[5m])) offset 1h"#),
+            names(r#"sum(rate(a{code=~"5.."}[5m])) by (job) / on(job) group_left sum(rate(b[5m] offset 1h))"#),
             ["a{codeRe5..}", "b{}"]
         );
         assert_eq!(names("count(up == 0) or vector(0)"), ["up{}"]);
@@ -319,6 +134,8 @@ mod tests {
         assert_eq!(names(r#"{"http.server.duration", job="api"}"#), ["http.server.duration{jobEqapi}"]);
         assert_eq!(names(r#"rate(x{job="$job"}[1m]) > Inf"#), ["x{jobRe.*}"]);
         assert_eq!(names("1e3 * 0.5 + .5"), Vec::<String>::new());
+        assert_eq!(names(r#"x{a="1" or b="2"}"#), ["x{aEq1}", "x{bEq2}"]);
+        assert_eq!(names(r#"up{job="otel-collector" == 0"#), Vec::<String>::new(), "a query that does not parse reads nothing");
     }
 
     #[test]
