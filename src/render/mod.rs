@@ -85,7 +85,7 @@ pub fn render(stack: &Stack) -> Build {
                 build.add(config_file(service), yaml(stack, &loki::config(settings)));
             }
             Component::Jaeger(settings) => {
-                build.add(config_file(service), yaml(stack, &jaeger::config(settings)));
+                build.add(config_file(service), yaml(stack, &jaeger::config(service, settings)));
             }
             Component::Prometheus(p) => {
                 build.add(config_file(service), yaml(stack, &prometheus::config(stack, service, p)));
