@@ -28,6 +28,12 @@ pub mod prometheus_dialect {
     pub use super::prometheus::{NEWEST, OTLP_RECEIVER, RETENTION_IN_CONFIG, version};
 }
 
+/// How Jaeger's in-memory store is sized from the container's memory, for the check that
+/// warns about a `max_traces` the memory cannot hold.
+pub mod jaeger_sizing {
+    pub use super::jaeger::{BYTES_PER_TRACE, max_traces};
+}
+
 use crate::model::{Component, Stack};
 
 /// Bumped whenever rendering changes for the same model, so the store never mixes builds
