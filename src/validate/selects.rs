@@ -86,12 +86,20 @@ pub fn check(check: &mut Check, files: &Files) {
         }
     }
     for (reader, expr) in readers {
-        let jobs = impact::known_jobs(&index, &reader.prometheus);
+        // A scrape job that relabels `job` can give it any value: nothing to judge.
+        let jobs = if rewrites_job(&index, &reader.prometheus) { None } else { Some(impact::known_jobs(&index, &reader.prometheus)) };
         let recorded = recorded(check.stack, &reader.prometheus);
         for selector in promql::selectors(expr) {
-            selects(check, &reader, &selector, &jobs, &recorded);
+            selects(check, &reader, &selector, jobs.as_ref(), &recorded);
         }
     }
+}
+
+fn rewrites_job(index: &Index, prometheus: &str) -> bool {
+    let sets_job = |rules: Option<&serde_json::Value>| {
+        rules.and_then(serde_json::Value::as_array).into_iter().flatten().any(|r| r.get("target_label").and_then(serde_json::Value::as_str) == Some("job"))
+    };
+    index.jobs.iter().filter(|j| j.prometheus == prometheus).any(|j| sets_job(j.value.get("relabel_configs")) || sets_job(j.value.get("metric_relabel_configs")))
 }
 
 /// The Prometheus service a data source UID reads, if it is one of the stack's.
@@ -106,12 +114,16 @@ fn recorded(stack: &Stack, prometheus: &str) -> BTreeSet<String> {
     p.rule_groups.iter().flat_map(|g| &g.rules).filter_map(|r| r.record.clone()).collect()
 }
 
-fn selects(check: &mut Check, reader: &Reader, selector: &Selector, jobs: &BTreeSet<String>, recorded: &BTreeSet<String>) {
+fn selects(check: &mut Check, reader: &Reader, selector: &Selector, jobs: Option<&BTreeSet<String>>, recorded: &BTreeSet<String>) {
     let metric = selector.metric.as_deref().unwrap_or_default();
     // Grafana fills template variables in at query time: nothing to judge before then.
     let judged: Vec<&Matcher> = selector.on("job").filter(|m| !m.value.contains('$')).collect();
     let written = text(selector);
-    if !judged.is_empty() && !recorded.contains(metric) && !jobs.iter().any(|j| judged.iter().all(|m| m.accepts(j))) {
+    if let Some(jobs) = jobs
+        && !judged.is_empty()
+        && !recorded.contains(metric)
+        && !jobs.iter().any(|j| judged.iter().all(|m| m.accepts(j)))
+    {
         let needle = if reader.needle.is_empty() { judged[0].value.clone() } else { reader.needle.clone() };
         let known: Vec<&str> = jobs.iter().map(String::as_str).collect();
         let d = check.warning(reader.span, &needle, format!(
@@ -123,6 +135,7 @@ fn selects(check: &mut Check, reader: &Reader, selector: &Selector, jobs: &BTree
         } else {
             format!("jobs with series in `{}`: `{}`", reader.prometheus, known.join("`, `"))
         });
+        *d = d.clone().note("an app outside the stack that sends its metrics through a collector is not known here: declare it with `app(...)`");
     }
     if let Some((prefix, component)) = PREFIXES.iter().find(|(p, _)| metric.starts_with(p))
         && !recorded.contains(metric)

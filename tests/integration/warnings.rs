@@ -54,3 +54,28 @@ fn the_seed_stacks_select_what_they_run() {
         assert!(!built.build.files.is_empty());
     }
 }
+
+/// A scrape job that relabels `job` can give it any value: its Prometheus' `job`
+/// matchers are not judged.
+#[test]
+fn a_relabelled_job_is_not_judged() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("stacks")).unwrap();
+    let script = r#"import "prometheus" as prometheus;
+import "grafana" as grafana;
+let m = prometheus::server();
+m.scrape("discovered", [], #{ settings: #{ relabel_configs: [#{ source_labels: ["__address__"], target_label: "job" }] } });
+let ui = grafana::server(#{ datasources: [m] });
+ui.dashboard(#{ uid: "d", title: "D", panels: [#{ title: "Any job", datasource: "prometheus", query: `up{job="whatever"}` }] });
+"#;
+    let path = tmp.path().join("stacks/case.rhai");
+    std::fs::write(&path, script).unwrap();
+    let built = obsbuild::pipeline::build(&path, &Default::default()).unwrap_or_else(|f| {
+        panic!("{}", obsbuild::diagnostic::render_all(&f.diagnostics.0, &f.sources, obsbuild::diagnostic::Paint::Plain))
+    });
+    assert!(!built.warnings.iter().any(|w| w.message.contains("it gets no data")), "{:#?}", built.warnings);
+    // Without the relabelling the same panel is warned about.
+    std::fs::write(&path, script.replace("target_label: \"job\"", "target_label: \"instance\"")).unwrap();
+    let built = obsbuild::pipeline::build(&path, &Default::default()).unwrap();
+    assert!(built.warnings.iter().any(|w| w.message.contains("`Any job`")), "{:#?}", built.warnings);
+}
