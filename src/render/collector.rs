@@ -40,6 +40,21 @@ fn dialect(section: Section, id: &str, version: Option<Version>) -> String {
     id.to_owned()
 }
 
+/// `GOMEMLIMIT` as a share of the container's `memory`: "80% of the hard memory limit"
+/// (the memory_limiter README's best practices), so the Go runtime collects garbage
+/// harder before the kernel's limit is reached.
+pub const GOMEMLIMIT_PERCENT: i64 = 80;
+
+/// The collector's own variables: `GOMEMLIMIT` when the container has a memory limit.
+pub fn environment(service: &Service) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    if let Some(m) = &service.memory {
+        let mib = (m.bytes() / 100 * GOMEMLIMIT_PERCENT) >> 20;
+        env.insert("GOMEMLIMIT".to_owned(), format!("{}MiB", mib.max(1)));
+    }
+    env
+}
+
 pub fn command(service: &Service) -> Vec<String> {
     vec![format!("--config={}", in_container(&config_file(service)))]
 }

@@ -142,6 +142,7 @@ pub fn command(stack: &Stack, service: &Service) -> Option<Vec<String>> {
 pub fn environment(service: &Service) -> std::collections::BTreeMap<String, String> {
     let mut environment = match &service.component {
         Component::Grafana(_) => grafana::environment(service),
+        Component::Collector(_) => collector::environment(service),
         _ => Default::default(),
     };
     environment.extend(service.environment.clone());

@@ -56,7 +56,17 @@ fn panel(id: usize, p: &Panel, grid: Doc, sources: &[Datasource]) -> Doc {
     let ds = p.datasource.as_deref().and_then(|uid| source(uid, sources));
     if let Some(ds) = ds {
         doc.set("datasource", Doc::map().with("type", &ds.r#type).with("uid", &ds.uid));
-        let targets = p.queries.iter().enumerate().map(|(i, q)| target(i, q, ds));
+        let targets = p.queries.iter().enumerate().map(|(i, q)| {
+            let t = target(i, q, ds);
+            // Without it Grafana reads each `le` bucket as a series of its own, not as the
+            // buckets of one histogram.
+            if p.kind == PanelKind::Heatmap && ds.r#type == "prometheus" {
+                let legend = q.legend.is_none().then_some("{{le}}");
+                t.with("format", "heatmap").with_opt("legendFormat", legend)
+            } else {
+                t
+            }
+        });
         doc.set("targets", Doc::Seq(targets.collect()));
     }
     if !matches!(p.kind, PanelKind::Text | PanelKind::Logs) {

@@ -43,6 +43,13 @@ pub fn files(stack: &Stack, service: &Service, g: &Grafana, header: &[String]) -
     sources.map_strings(&|s| s.replace('$', "$$"));
     out.push((datasources_file(service), crate::yaml::emit(&sources, &lines)));
 
+    // Grafana reads every kind of provisioning under its path and logs `level=error` for
+    // each folder that is missing; these say "nothing to provision".
+    for kind in ["alerting", "plugins"] {
+        let empty = Doc::map().with("apiVersion", 1i64);
+        out.push((format!("{}/{kind}/{kind}.yml", provisioning(service)), crate::yaml::emit(&empty, &lines)));
+    }
+
     if !g.dashboards.is_empty() {
         let provider = Doc::map()
             .with("name", "obsbuild")
@@ -88,8 +95,9 @@ fn datasource(d: &Datasource) -> Doc {
 /// trace ids printed without leading zeros.
 pub const TRACES_TO_LOGS: &str = "{service_name=~\".+\"} | trace_id=~\".*${__span.traceId}\"";
 
-/// The settings that make a data source link to another: trace ids in logs and exemplars
-/// open the traces source; spans open their logs. An empty UID means "no link".
+/// The settings that make a data source link to another: trace ids in logs (and, when a
+/// script links a Prometheus source to traces itself, exemplars) open the traces source;
+/// spans open their logs. An empty UID means "no link".
 fn links(json: &mut Doc, d: &Datasource) {
     let traces = d.traces.as_deref().filter(|t| !t.is_empty());
     let logs = d.logs.as_deref().filter(|l| !l.is_empty());

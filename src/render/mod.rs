@@ -28,6 +28,12 @@ pub mod prometheus_dialect {
     pub use super::prometheus::{NEWEST, OTLP_RECEIVER, RETENTION_IN_CONFIG, version};
 }
 
+/// How Jaeger's in-memory store is sized from the container's memory, for the check that
+/// warns about a `max_traces` the memory cannot hold.
+pub mod jaeger_sizing {
+    pub use super::jaeger::{BYTES_PER_TRACE, max_traces};
+}
+
 use crate::model::{Component, Stack};
 
 /// Bumped whenever rendering changes for the same model, so the store never mixes builds
@@ -85,7 +91,7 @@ pub fn render(stack: &Stack) -> Build {
                 build.add(config_file(service), yaml(stack, &loki::config(settings)));
             }
             Component::Jaeger(settings) => {
-                build.add(config_file(service), yaml(stack, &jaeger::config(settings)));
+                build.add(config_file(service), yaml(stack, &jaeger::config(service, settings)));
             }
             Component::Prometheus(p) => {
                 build.add(config_file(service), yaml(stack, &prometheus::config(stack, service, p)));

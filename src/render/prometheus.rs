@@ -14,6 +14,12 @@ pub const RETENTION_IN_CONFIG: Version = Version::new(3, 8, 0);
 /// First version with the OTLP receiver (as a feature flag until 3.0).
 pub const OTLP_RECEIVER: Version = Version::new(2, 47, 0);
 const THREE: Version = Version::new(3, 0, 0);
+/// First version with `storage.tsdb.out_of_order_time_window`.
+const OUT_OF_ORDER: Version = Version::new(2, 39, 0);
+/// How late a pushed sample may arrive. Pushed samples carry the sender's timestamps, and
+/// a collector's batches and retries deliver them out of order, which Prometheus refuses
+/// without a window; Grafana's docker-otel-lgtm (v0.31.0 `docker/prometheus.yaml`) sets 10m.
+pub const OUT_OF_ORDER_WINDOW: &str = "10m";
 const REMOTE_WRITE_FLAG: Version = Version::new(2, 33, 0);
 
 pub fn version(service: &Service) -> Version {
@@ -86,9 +92,16 @@ pub fn config(stack: &Stack, service: &Service, p: &Prometheus) -> Doc {
         j
     });
     doc.set("scrape_configs", Doc::Seq(jobs.collect()));
+    let mut tsdb = Doc::map();
     if v >= RETENTION_IN_CONFIG && (p.retention.is_some() || p.retention_size.is_some()) {
         let retention = Doc::map().with_opt("time", p.retention.as_ref()).with_opt("size", p.retention_size.as_ref());
-        doc.set("storage", Doc::map().with("tsdb", Doc::map().with("retention", retention)));
+        tsdb.set("retention", retention);
+    }
+    if v >= OUT_OF_ORDER && (p.otlp_receiver || p.remote_write_receiver) {
+        tsdb.set("out_of_order_time_window", OUT_OF_ORDER_WINDOW);
+    }
+    if !tsdb.is_empty_map() {
+        doc.set("storage", Doc::map().with("tsdb", tsdb));
     }
     doc.merge_tree(&settings);
     doc

@@ -35,7 +35,29 @@ pub fn check(check: &mut Check) {
             exporters(check, s, c);
             storage(check, s, c);
             listeners(check, s, c);
+            memory(check, s, c);
         }
+    }
+}
+
+/// A memory_limiter whose hard limit is at or above the container's memory never refuses
+/// anything: the kernel kills the collector first.
+fn memory(check: &mut Check, s: &Service, c: &Collector) {
+    let Some(memory) = &s.memory else { return };
+    let container_mib = memory.bytes() >> 20;
+    for (id, e) in c.processors.iter().filter(|(id, _)| Entry::type_of(id) == "memory_limiter") {
+        let Some(limit) = e.settings.get("limit_mib").and_then(Tree::as_i64) else { continue };
+        if limit < container_mib {
+            continue;
+        }
+        let d = check.error(&s.span, "memory_limit_mib", format!(
+            "processor `{id}` of `{}` allows {limit} MiB, but the container has `memory: \"{}\"` ({container_mib} MiB): the kernel kills the collector before the limiter refuses any data",
+            s.name, memory.text()
+        ));
+        *d = d.clone().help(format!(
+            "leave `memory_limit_mib` out to limit at 80% of the container's memory (`limit_percentage: 80`), or set it below {container_mib}, such as {}",
+            container_mib * 4 / 5
+        ));
     }
 }
 

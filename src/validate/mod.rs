@@ -13,6 +13,7 @@ mod logql;
 mod prometheus;
 mod promql;
 mod queries;
+mod selects;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Sources, Span};
 use crate::model::Stack;
@@ -63,6 +64,11 @@ pub fn validate(stack: &Stack, sources: &Sources) -> Result<Vec<Diagnostic>, Dia
     logql::check(&mut check);
     components::check(&mut check);
     hosts_file::check(&mut check);
+    // Judged on the rendered files, which only a stack without errors has.
+    if check.found.iter().all(Diagnostic::is_warning) {
+        let build = crate::render::render(stack);
+        selects::check(&mut check, &build.files);
+    }
     let found = Diagnostics(check.found).sorted().0;
     if found.iter().all(Diagnostic::is_warning) { Ok(found) } else { Err(Diagnostics(found)) }
 }

@@ -137,3 +137,25 @@ fn functions_of_the_same_name_in_users_modules_stay_apart() {
         assert_eq!(got, want, "{script}");
     }
 }
+
+/// `grafana::quantile` names any quantile as the percentile it is, for the legend.
+#[test]
+fn quantile_legends_read_as_percentiles() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("stacks")).unwrap();
+    let cases = [("0.5", "p50"), ("0.9", "p90"), ("0.95", "p95"), ("0.99", "p99"), ("0.999", "p99.9"), ("0.05", "p5"), ("0.005", "p0.5"), ("1", "p1")];
+    let calls: Vec<String> = cases.iter().map(|(q, _)| format!("grafana::quantile(\"{q}\", \"b\")")).collect();
+    let script = format!(
+        "import \"prometheus\" as prometheus;\nimport \"grafana\" as grafana;\nlet m = prometheus::server();\nlet ui = grafana::server(#{{ datasources: [m] }});\nui.dashboard(#{{ uid: \"q\", title: \"Q\", panels: [#{{ title: \"L\", datasource: \"prometheus\", queries: [{}] }}] }});\n",
+        calls.join(", ")
+    );
+    let path = tmp.path().join("stacks/case.rhai");
+    std::fs::write(&path, script).unwrap();
+    let e = obsbuild::evaluate::evaluate(&path, &Default::default()).unwrap_or_else(|f| {
+        panic!("{}", obsbuild::diagnostic::render_all(&f.diagnostics.0, &f.sources, obsbuild::diagnostic::Paint::Plain))
+    });
+    let obsbuild::model::Component::Grafana(g) = &e.stack.services["grafana"].component else { panic!("no grafana") };
+    let legends: Vec<&str> = g.dashboards[0].panels[0].queries.iter().filter_map(|q| q.legend.as_deref()).collect();
+    let wanted: Vec<&str> = cases.iter().map(|(_, p)| *p).collect();
+    assert_eq!(legends, wanted);
+}

@@ -26,5 +26,6 @@ mod store_trust;
 mod switch_docker;
 mod switch_fake;
 mod validators;
+mod warnings;
 mod flake;
 mod fuzz;

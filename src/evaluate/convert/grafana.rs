@@ -57,9 +57,11 @@ fn add(services: &mut [Service], index: usize, ds: Datasource) {
     }
 }
 
-/// Links logs and traces both ways when a Grafana has exactly one of each, and sends
-/// Prometheus exemplars to the traces; a link the user set (even to `""`, meaning none)
-/// is left alone.
+/// Links logs and traces both ways when a Grafana has exactly one of each; a link the
+/// user set (even to `""`, meaning none) is left alone. Prometheus exemplars are not
+/// linked: the pinned Prometheus stores none unless started with
+/// `--enable-feature=exemplar-storage`, and the collector's `prometheus` exporter sends
+/// none without `enable_open_metrics`, so the link would promise what never shows.
 pub fn link_datasources(g: &mut Grafana) {
     if !g.datasources.iter().any(|d| d.is_default)
         && let Some(first) = g.datasources.iter_mut().find(|d| d.r#type == "prometheus") {
@@ -77,7 +79,6 @@ pub fn link_datasources(g: &mut Grafana) {
         match d.r#type.as_str() {
             t if LOG_TYPES.contains(&t) && d.traces.is_none() => d.traces = Some(trace_uid.clone()),
             t if TRACE_TYPES.contains(&t) && d.logs.is_none() => d.logs = Some(log_uid.clone()),
-            "prometheus" if d.traces.is_none() => d.traces = Some(trace_uid.clone()),
             _ => {}
         }
     }

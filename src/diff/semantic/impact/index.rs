@@ -78,6 +78,9 @@ pub struct Index {
     pub services: BTreeSet<String>,
     /// Collector configs by service.
     pub collectors: BTreeMap<String, Value>,
+    /// The `service.name` of each app that sends OTLP to a collector, by collector (from
+    /// the apps' compose file): the `job` its metrics arrive under.
+    pub pushers: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Index {
@@ -88,7 +91,9 @@ impl Index {
         for (path, bytes) in files {
             let Some(value) = super::super::document(path, bytes) else { continue };
             let service = service_of(path);
-            if path == crate::plan::ACTIVATION {
+            if path == crate::render::layout::APPS_COMPOSE {
+                index.pushers(&value);
+            } else if path == crate::plan::ACTIVATION {
                 index.services = value.get("services").and_then(Value::as_array).into_iter().flatten()
                     .filter_map(|s| s.get("service").and_then(Value::as_str).map(str::to_owned)).collect();
             } else if prometheus::claims_rules(path, &value) {
@@ -122,6 +127,15 @@ impl Index {
             Value::Object(o) => o.get("uid").and_then(Value::as_str).map(str::to_owned),
             Value::String(s) => Some(self.datasources.iter().find(|(_, d)| d.name == *s).map_or_else(|| s.clone(), |(uid, _)| uid.clone())),
             _ => None,
+        }
+    }
+
+    fn pushers(&mut self, compose: &Value) {
+        for app in compose.get("services").and_then(Value::as_object).into_iter().flat_map(|m| m.values()) {
+            let env = app.get("environment");
+            let var = |k: &str| env.and_then(|e| e.get(k)).and_then(Value::as_str);
+            let (Some(name), Some(collector)) = (var("OTEL_SERVICE_NAME"), var("OTEL_EXPORTER_OTLP_ENDPOINT").and_then(host)) else { continue };
+            self.pushers.entry(collector).or_default().insert(name.to_owned());
         }
     }
 

@@ -22,8 +22,21 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::diff::Files;
-use index::{Feed, Index, Rule};
+pub use index::Index;
+use index::{Feed, Rule};
 use promql::Selector;
+
+/// The `job` values the Prometheus service `prometheus` has series under: its scrape jobs'
+/// names, and the `service.name` of each app pushing to a collector whose pipeline feeds
+/// it (pushed, or served by the collector's `prometheus` exporter under the app's `job`).
+#[must_use]
+pub fn known_jobs(index: &Index, prometheus: &str) -> BTreeSet<String> {
+    let mut jobs: BTreeSet<String> = index.jobs.iter().filter(|j| j.prometheus == prometheus).map(|j| j.name.clone()).collect();
+    for f in index.feeds.iter().filter(|f| f.signal == "metrics" && f.backend == prometheus) {
+        jobs.extend(index.pushers.get(&f.collector).into_iter().flatten().cloned());
+    }
+    jobs
+}
 
 /// What a change does to what reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
