@@ -10,6 +10,7 @@ mod hosts;
 mod hosts_file;
 mod network;
 mod prometheus;
+pub mod schema;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Sources, Span};
 use crate::model::Stack;
@@ -57,6 +58,7 @@ pub fn validate(stack: &Stack, sources: &Sources) -> Result<Vec<Diagnostic>, Dia
     prometheus::check(&mut check);
     grafana::check(&mut check);
     components::check(&mut check);
+    schema::check(&mut check);
     hosts_file::check(&mut check);
     let found = Diagnostics(check.found).sorted().0;
     if found.iter().all(Diagnostic::is_warning) { Ok(found) } else { Err(Diagnostics(found)) }
