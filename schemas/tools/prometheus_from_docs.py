@@ -175,7 +175,8 @@ def main():
     if what == 'alertmanager':
         # The reference misspells the root key `tracing` (config.go: yaml:"tracing"), and
         # its `<matcher>` section describes the matcher string, not a block.
-        root['keys']['tracing'] = root['keys'].pop('traciing', {'ref': 'tracing_config'})
+        if 'traciing' in root['keys']:
+            root['keys']['tracing'] = root['keys'].pop('traciing')
         text = json.dumps([defs, root]).replace('{"ref": "matcher"}', '"string"')
         defs, root = json.loads(text)
         defs.pop('matcher', None)

@@ -42,6 +42,9 @@ pub fn check(check: &mut Check) {
         let at = if f.path.is_empty() { "the settings".to_owned() } else { format!("`{}`", f.path) };
         match &f.problem {
             Problem::Unchecked { .. } => {}
+            // A setting a check of its own reported (removed in this release, renamed) is
+            // said once, by that check, which knows the fix.
+            Problem::Unknown { .. } if said_already(check, &report.span, &f.key) => {}
             Problem::Unknown { known } => {
                 let d = check.error(&report.span, &f.key, format!("{at} of {} is not a setting {} has", report.owner, report.product));
                 let mut fixed = d.clone().suggesting(&f.key, known.iter().map(String::as_str));
@@ -62,6 +65,11 @@ pub fn check(check: &mut Check) {
     }
 }
 
+fn said_already(check: &Check, span: &crate::diagnostic::Span, key: &str) -> bool {
+    let at = check.sources.find_in_call(span, key);
+    at.is_some() && check.found.iter().any(|d| d.span == at)
+}
+
 fn quoted(keys: &[String]) -> String {
     keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
 }
@@ -73,3 +81,6 @@ pub fn not_checked(stack: &Stack) -> Vec<NotChecked> {
     all.dedup();
     all
 }
+
+#[cfg(test)]
+mod tests;

@@ -68,7 +68,7 @@ fn walk(w: &mut Walked, s: &Service, span: &Span, id: &str, file: &SchemaFile, n
     walk.value(node, tree, "", "");
     for finding in walk.found {
         if let Problem::Unchecked { note } = &finding.problem {
-            let place = if finding.path.is_empty() { what.to_owned() } else { format!("{what} `{}`", finding.path) };
+            let place = if finding.path.is_empty() { what.to_owned() } else { format!("{what} at `{}`", finding.path) };
             let reason = if note.is_empty() { "the schema leaves it unchecked".to_owned() } else { note.clone() };
             w.not_checked.push(NotChecked { service: s.name.clone(), what: place, reason });
             continue;
@@ -157,8 +157,7 @@ fn collector(w: &mut Walked, s: &Service, c: &Collector) {
 /// `<family>/<one>/<type>` of the first family that has it, under its current name.
 #[allow(clippy::too_many_arguments)]
 fn component(w: &mut Walked, s: &Service, families: &[&str], one: &str, id: &str, e: &Entry, version: Version, host: &str) {
-    let old = Entry::type_of(id);
-    let kind = super::super::collector::ALIASES.iter().find(|(o, _, _)| *o == old).map(|(_, new, _)| *new).unwrap_or(old);
+    let kind = current_type(one, Entry::type_of(id));
     let what = format!("{one} `{id}`");
     let mut found = None;
     for family in families.iter().chain(&["otel-collector"]) {
@@ -175,6 +174,17 @@ fn component(w: &mut Walked, s: &Service, families: &[&str], one: &str, id: &str
     let owner = format!("{one} `{id}` of `{}`", s.name);
     let product = format!("the `{kind}` {one} of {host} {}", s.version.unwrap_or(version));
     walk(w, s, &e.span, schema_id, file, node, &e.settings, owner, product, &what);
+}
+
+/// The current name of component type `old` of section `one`: schemas are named for it.
+/// The renames are of exporters, but for `filelog` (a receiver); `otlp` stays the
+/// receiver's name.
+fn current_type<'a>(one: &str, old: &'a str) -> &'a str {
+    let section = if old == "filelog" { "receiver" } else { "exporter" };
+    if one != section {
+        return old;
+    }
+    super::super::collector::ALIASES.iter().find(|(o, _, _)| *o == old).map(|(_, new, _)| *new).unwrap_or(old)
 }
 
 /// Jaeger v2's config is a collector's: its own extensions and exporter, and the
@@ -251,7 +261,13 @@ pub fn rendered(kind: crate::model::Kind, version: Option<Version>, tree: &Tree)
                 Some(node) => {
                     let mut walk = Walk::new(registry, id);
                     walk.value(node, tree, "", "");
-                    walk.found.into_iter().map(|f| format!("{at}{}: {:?}", f.path, f.problem)).collect()
+                    // A section the schema marks unchecked is not missing from it: `check`
+                    // lists it as not checked.
+                    walk.found
+                        .into_iter()
+                        .filter(|f| !matches!(f.problem, Problem::Unchecked { .. }))
+                        .map(|f| format!("{at}{}: {:?}", f.path, f.problem))
+                        .collect()
                 }
                 None => vec![format!("{at}: schema `{id}` has no root")],
             },
@@ -273,8 +289,7 @@ pub fn rendered(kind: crate::model::Kind, version: Option<Version>, tree: &Tree)
             continue;
         };
         for (id, settings) in value.as_object().into_iter().flatten() {
-            let old = Entry::type_of(id);
-            let kind = super::super::collector::ALIASES.iter().find(|(o, _, _)| *o == old).map(|(_, new, _)| *new).unwrap_or(old);
+            let kind = current_type(one, Entry::type_of(id));
             let at = |f: &str| if f == "jaeger" { version } else { cv };
             let (family, v) = families
                 .iter()
