@@ -85,7 +85,7 @@ fn root(w: &mut Walked, s: &Service, span: &Span, component: &str, product: &str
 }
 
 /// A definition of the service's schema (`scrape_config`, `receiver`, `route`).
-fn part(w: &mut Walked, s: &Service, span: &Span, component: &str, product: &str, def: &str, tree: &Tree, owner: String) {
+fn part(w: &mut Walked, s: &Service, span: &Span, (component, product): (&str, &str), def: &str, tree: &Tree, owner: String) {
     let what = format!("{def} settings");
     let Some((id, file)) = schema(w, s, component, &what, s.version) else { return };
     let Some(node) = file.defs.get(def) else {
@@ -110,7 +110,7 @@ fn prometheus(w: &mut Walked, s: &Service, p: &Prometheus) {
     root(w, s, &s.span, "prometheus", "Prometheus", &p.settings, "settings");
     for job in &p.scrape_jobs {
         let owner = format!("scrape job `{}` of `{}`", job.name, s.name);
-        part(w, s, &job.span, "prometheus", "Prometheus", "scrape_config", &with(&job.settings, "job_name", &job.name), owner);
+        part(w, s, &job.span, ("prometheus", "Prometheus"), "scrape_config", &with(&job.settings, "job_name", &job.name), owner);
     }
 }
 
@@ -118,11 +118,11 @@ fn alertmanager(w: &mut Walked, s: &Service, a: &Alertmanager) {
     root(w, s, &s.span, "alertmanager", "Alertmanager", &a.settings, "settings");
     for (name, r) in &a.receivers {
         let owner = format!("receiver `{name}` of `{}`", s.name);
-        part(w, s, &r.span, "alertmanager", "Alertmanager", "receiver", &with(&r.settings, "name", name), owner);
+        part(w, s, &r.span, ("alertmanager", "Alertmanager"), "receiver", &with(&r.settings, "name", name), owner);
     }
     for route in &a.routes {
         let owner = format!("the route to `{}` of `{}`", route.receiver, s.name);
-        part(w, s, &route.span, "alertmanager", "Alertmanager", "route", &with(&route.settings, "receiver", &route.receiver), owner);
+        part(w, s, &route.span, ("alertmanager", "Alertmanager"), "route", &with(&route.settings, "receiver", &route.receiver), owner);
     }
 }
 
