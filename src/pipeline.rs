@@ -14,6 +14,10 @@ pub struct Built {
     pub build: Build,
     /// What the checks found that does not stop the build, in script order.
     pub warnings: Vec<crate::diagnostic::Diagnostic>,
+    /// Settings no schema covers (a component without one, a version outside every
+    /// schema's range, a section a schema leaves unchecked): `check` lists them, so
+    /// "valid" never covers them silently.
+    pub not_checked: Vec<validate::schema::NotChecked>,
 }
 
 /// Evaluates, checks and renders the stack script at `script`. Reads the script and its
@@ -38,7 +42,8 @@ pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Res
             let precise = evaluate::evaluate_source(source, main, limits, Trace::CallStack)?;
             let warnings = validate::validate(&precise.stack, &precise.sources).map_err(|diagnostics| Failure { diagnostics, sources: precise.sources.clone() })?;
             let build = render::render(&precise.stack);
-            return Ok(Built { evaluation: precise, build, warnings });
+            let not_checked = validate::schema::not_checked(&precise.stack);
+            return Ok(Built { evaluation: precise, build, warnings, not_checked });
         }
         Err(diagnostics) => {
             if diagnostics.0.iter().any(evaluate::wants_call_stack) {
@@ -51,5 +56,6 @@ pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Res
         }
     };
     let build = render::render(&evaluation.stack);
-    Ok(Built { evaluation, build, warnings })
+    let not_checked = validate::schema::not_checked(&evaluation.stack);
+    Ok(Built { evaluation, build, warnings, not_checked })
 }

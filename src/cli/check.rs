@@ -12,13 +12,40 @@ use crate::exit;
 pub struct Args {
     /// Stack script, or the name of one in `stacks/` [default: $OBSBUILD_STACK or stacks/task-manager.rhai]
     pub stack: Option<PathBuf>,
+
+    /// Print the result as JSON on stdout (stack, files, and what was not checked) instead of the file list
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(_cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
     let built = stack_arg::build(args.stack.as_deref(), out)?;
+    if args.json {
+        crate::stdout::line(&json(&built));
+        return Ok(exit::OK);
+    }
     for path in built.build.files.keys() {
         crate::stdout::line(path);
     }
     out.note(&format!("stack `{}` is valid: {} files", built.build.stack, built.build.files.len()));
+    // After the verdict, so that "valid" is read with what it does not cover.
+    if !built.not_checked.is_empty() {
+        out.note("not checked (no schema covers these settings):");
+        for n in &built.not_checked {
+            out.note(&format!("  {n}"));
+        }
+    }
     Ok(exit::OK)
+}
+
+/// `check --json` (docs/CHECK.md): the verdict, the files, and what was not checked.
+fn json(built: &crate::pipeline::Built) -> String {
+    let value = serde_json::json!({
+        "stack": built.build.stack,
+        "valid": true,
+        "files": built.build.files.keys().collect::<Vec<_>>(),
+        "warnings": built.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "not_checked": built.not_checked,
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default()
 }

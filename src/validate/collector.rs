@@ -16,7 +16,7 @@ const REMOVED: [(&str, Version, &str); 4] = [
 ];
 
 /// Old names that still work but warn on every start, from the version that renamed them.
-const ALIASES: [(&str, &str, Version); 4] = [
+pub(super) const ALIASES: [(&str, &str, Version); 4] = [
     ("otlp", "otlp_grpc", Version::new(0, 144, 0)),
     ("otlphttp", "otlp_http", Version::new(0, 144, 0)),
     ("prometheusremotewrite", "prometheus_remote_write", Version::new(0, 154, 0)),

@@ -14,6 +14,7 @@ mod prometheus;
 mod promql;
 mod queries;
 mod selects;
+pub mod schema;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Sources, Span};
 use crate::model::Stack;
@@ -63,6 +64,7 @@ pub fn validate(stack: &Stack, sources: &Sources) -> Result<Vec<Diagnostic>, Dia
     promql::check(&mut check);
     logql::check(&mut check);
     components::check(&mut check);
+    schema::check(&mut check);
     hosts_file::check(&mut check);
     // Judged on the rendered files, which only a stack without errors has.
     if check.found.iter().all(Diagnostic::is_warning) {

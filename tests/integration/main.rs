@@ -15,6 +15,7 @@ mod hosts;
 mod hosts_files;
 mod reproducible;
 mod review;
+mod schemas;
 mod review_trust;
 mod secrets_docker;
 mod killed_builds;
