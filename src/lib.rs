@@ -31,4 +31,5 @@ pub mod runtime;
 pub mod stdout;
 pub mod store;
 pub mod validate;
+pub mod validators;
 pub mod yaml;

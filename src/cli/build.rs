@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use super::{Cli, Error, Output, stack_arg};
+use super::{Cli, Error, Output, stack_arg, validators};
 use crate::diff;
 use crate::exit;
 use crate::store::{RecordMeta, Store};
@@ -17,10 +17,17 @@ use crate::store::{RecordMeta, Store};
 pub struct Args {
     /// Stack script, or the name of one in `stacks/` [default: $OBSBUILD_STACK or stacks/task-manager.rhai]
     pub stack: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub validators: validators::Flag,
 }
 
 pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
     let built = stack_arg::build(args.stack.as_deref(), out)?;
+    // A build the validators reject is not stored.
+    if let Some(code) = validators::run(args.validators.validators, &built, out)? {
+        return Ok(code);
+    }
     let stack = built.build.stack.clone();
 
     let store = Store::open(&cli.state_dir).map_err(super::store_error)?;

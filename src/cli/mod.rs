@@ -12,6 +12,7 @@ mod output;
 mod review;
 mod stack_arg;
 mod switch;
+mod validators;
 mod verify;
 
 use std::path::PathBuf;
