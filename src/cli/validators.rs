@@ -39,10 +39,7 @@ pub fn run(mode: Mode, built: &crate::pipeline::Built, out: &Output) -> Result<O
     say(&report, out);
     let diagnostics = report.diagnostics();
     if !diagnostics.is_empty() {
-        return Err(Error::Script(crate::evaluate::Failure {
-            diagnostics: crate::diagnostic::Diagnostics(diagnostics),
-            sources: built.evaluation.sources.clone(),
-        }));
+        return Err(Error::Script(precise(built, diagnostics)));
     }
     let missing = report.missing();
     let failed: Vec<String> = report.failed().map(|(r, _)| r.name()).collect();
@@ -61,6 +58,24 @@ pub fn run(mode: Mode, built: &crate::pipeline::Built, out: &Output) -> Result<O
         return Ok(Some(exit::VALIDATOR_MISSING));
     }
     Ok(None)
+}
+
+/// Complaints about what the library declared carry the library's line; as the pipeline
+/// does for its own checks, the script is evaluated again with the call stack and the tools
+/// run on the same files again, so that they point at the user's lines.
+fn precise(built: &crate::pipeline::Built, diagnostics: Vec<crate::diagnostic::Diagnostic>) -> crate::evaluate::Failure {
+    let fast = || crate::evaluate::Failure { diagnostics: crate::diagnostic::Diagnostics(diagnostics.clone()), sources: built.evaluation.sources.clone() };
+    if !diagnostics.iter().any(crate::evaluate::in_library) {
+        return fast();
+    }
+    let script = built.evaluation.project.join(&built.evaluation.script);
+    let Ok(evaluation) = crate::evaluate::evaluate_with(&script, &Default::default(), crate::evaluate::Trace::CallStack) else { return fast() };
+    let input = Input { stack: &evaluation.stack, build: &built.build, sources: &evaluation.sources };
+    let again = validators::run(input, std::env::var_os("PATH").as_deref()).diagnostics();
+    if again.is_empty() {
+        return fast();
+    }
+    crate::evaluate::Failure { diagnostics: crate::diagnostic::Diagnostics(again), sources: evaluation.sources }
 }
 
 /// One line per check that ran or could not, then the missing tools.

@@ -20,13 +20,15 @@ pub fn jobs(input: Input<'_>) -> Vec<Job<'_>> {
 }
 
 /// The project folder is the build's folder, so relative paths (`./configs`, secrets'
-/// `file:`) resolve as they will; `DOCKER_HOST` names a socket that does not exist, and no
-/// `.env` or `COMPOSE_*` variable of the user's is read.
+/// `file:`) resolve as they will. `DOCKER_HOST` and `METRICS_SOCKET_FILE` (compose 1.x posts
+/// usage metrics to Docker Desktop's socket) name sockets that do not exist, and no `.env`
+/// or `COMPOSE_*` variable of the user's is read.
 fn check(cx: &Context, stack: &Stack, file: &str) -> Result<Checked, String> {
     let project = cx.dir.as_os_str();
-    let socket = format!("unix://{}", cx.dir.join("no-docker-engine.sock").display());
+    let engine = format!("unix://{}", cx.dir.join("no-docker-engine.sock").display());
+    let metrics = format!("http+unix://{}", cx.dir.join("no-metrics.sock").display());
     let args = [OsStr::new("--project-directory"), project, OsStr::new("-f"), OsStr::new(file), OsStr::new("config"), OsStr::new("-q")];
-    let out = cx.run(&args, &[("DOCKER_HOST", OsStr::new(&socket))])?;
+    let out = cx.run(&args, &[("DOCKER_HOST", OsStr::new(&engine)), ("METRICS_SOCKET_FILE", OsStr::new(&metrics))])?;
     if out.success {
         return Ok(Checked::default());
     }
