@@ -97,7 +97,4 @@ fn say(report: &Report, out: &Output) {
         let checks: Vec<String> = report.runs.iter().filter(|r| matches!(r.outcome, Outcome::Missing)).map(|r| format!("{} {}", r.name(), r.file)).collect();
         out.note(&format!("validators: missing (not on PATH): {}; not checked: {}", missing.join(", "), checks.join(", ")));
     }
-    if report.runs.is_empty() {
-        out.note("validators: nothing in this build for promtool, amtool or docker-compose to check");
-    }
 }

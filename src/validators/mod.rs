@@ -103,12 +103,15 @@ impl Report {
     }
 }
 
+/// How a tool's module runs one check: what it said, or why it could not run.
+type Check<'a> = Box<dyn Fn(&Context) -> Result<Checked, String> + Send + Sync + 'a>;
+
 /// A check to make: which tool, on which file, and how (in the tool's module).
 pub(crate) struct Job<'a> {
     tool: &'static str,
     check: &'static str,
     file: String,
-    run: Box<dyn Fn(&Context) -> Result<Checked, String> + Send + Sync + 'a>,
+    run: Check<'a>,
 }
 
 impl<'a> Job<'a> {
@@ -219,7 +222,7 @@ fn stack_span(stack: &Stack) -> Option<Span> {
     stack.span.clone().or_else(|| stack.services.values().next().map(|s: &Service| s.span.clone()))
 }
 
-/// The first string in double quotes in `text`.
+/// The strings in double quotes in `text`, in order.
 fn quoted(text: &str) -> impl Iterator<Item = &str> {
     text.split('"').skip(1).step_by(2)
 }
