@@ -12,7 +12,8 @@ use crate::store::{RecordMeta, Store};
 /// content-addressed store path, and record it in the stack's history.
 ///
 /// Shows what changed since the stack's previous build (as `--stat`), then prints the
-/// store path as the last line of standard output.
+/// store path as the last line of standard output. A build that promtool, amtool or
+/// docker-compose refuses (see `--validators`) is not stored.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Stack script, or the name of one in `stacks/` [default: $OBSBUILD_STACK or stacks/task-manager.rhai]

@@ -7,7 +7,8 @@ use crate::exit;
 
 /// Check a stack script: evaluate it, validate it and render it, writing nothing.
 ///
-/// Prints the files the build would have. Fast enough for an editor's save hook.
+/// Prints the files the build would have, after the components' own validators passed
+/// (see `--validators`). With `--validators off`, fast enough for an editor's save hook.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Stack script, or the name of one in `stacks/` [default: $OBSBUILD_STACK or stacks/task-manager.rhai]
