@@ -36,7 +36,7 @@ fn check(cx: &Context, service: &Service, a: &Alertmanager) -> Result<Checked, S
         .filter(|l| !l.is_empty())
         .collect();
     if said.is_empty() {
-        return Err(format!("failed without saying why: {}", out.stderr.trim()));
+        return Err(format!("failed without judging the file: {}", out.stderr.trim()));
     }
     let all = said.join("\n");
     let span = quoted(&all)

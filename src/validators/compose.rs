@@ -33,8 +33,10 @@ fn check(cx: &Context, stack: &Stack, file: &str) -> Result<Checked, String> {
         return Ok(Checked::default());
     }
     let said: Vec<&str> = out.stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    if said.is_empty() {
-        return Err(format!("failed without saying why: {}", out.stdout.trim()));
+    // Compose reports a file it refuses with `ERROR:`; anything else (a Python traceback of
+    // a broken install) is the tool failing, not the file.
+    if !said.iter().any(|l| l.starts_with("ERROR:")) || said.iter().any(|l| l.starts_with("Traceback")) {
+        return Err(format!("failed without judging the file: {}", said.join(" ").chars().take(300).collect::<String>()));
     }
     let all = said.join("\n").replace(&cx.dir.to_string_lossy().into_owned(), ".");
     let span = named_service(stack, &all).or_else(|| stack_span(stack)).ok_or_else(|| format!("it said: {all}"))?;
@@ -59,4 +61,20 @@ fn named_service(stack: &Stack, said: &str) -> Option<Span> {
         previous = word;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_their_service() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stacks/everything.rhai");
+        let built = crate::pipeline::build(&path, &Default::default()).unwrap();
+        let stack = &built.evaluation.stack;
+        let loki = &stack.services["loki"].span;
+        assert_eq!(named_service(stack, "services.loki.ports contains an invalid type").as_ref(), Some(loki));
+        assert_eq!(named_service(stack, "Service loki depends on service 'x' which is undefined.").as_ref(), Some(loki));
+        assert_eq!(named_service(stack, "Top level object in './docker-compose.yml' needs to be an object"), None);
+    }
 }

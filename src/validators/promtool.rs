@@ -65,6 +65,7 @@ fn check_config(cx: &Context, input: Input<'_>, service: &Service, p: &Prometheu
     if out.success {
         return Ok(checked);
     }
+    judged(&out)?;
     // Complaints about the rule file are `check rules`' to report.
     let rules = configs.join(format!("{}.rules.yml", service.name)).to_string_lossy().into_owned();
     let has_rules_check = !p.rule_groups.is_empty();
@@ -97,6 +98,15 @@ fn check_config(cx: &Context, input: Input<'_>, service: &Service, p: &Prometheu
     Ok(checked)
 }
 
+/// promtool says `FAILED` about a file it refuses; without it, the tool itself failed
+/// (a bad flag, a crash) and judged nothing.
+fn judged(out: &super::process::Finished) -> Result<(), String> {
+    if out.stderr.contains("FAILED") || out.stdout.contains("FAILED") {
+        return Ok(());
+    }
+    Err(format!("failed without judging the file: {}", out.stderr.trim().chars().take(300).collect::<String>()))
+}
+
 /// Which scrape job (by index) the 1-based `line` of a rendered config is in.
 fn job_at_line(text: &str, line: usize) -> Option<usize> {
     let mut job = None;
@@ -120,6 +130,7 @@ fn check_rules(cx: &Context, input: Input<'_>, service: &Service, p: &Prometheus
     if out.success {
         return Ok(Checked::default());
     }
+    judged(&out)?;
     let text = input.build.files.get(file).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
     let mut checked = Checked::default();
     let lines: Vec<&str> = out.stderr.lines().map(str::trim).filter(|l| !l.is_empty() && *l != "FAILED:").collect();
@@ -186,6 +197,7 @@ fn test_rules(cx: &Context, input: Input<'_>, service: &Service, p: &Prometheus,
     if out.success {
         return Ok(Checked::default());
     }
+    judged(&out)?;
     let mut blocks: Vec<Vec<&str>> = Vec::new();
     let mut named = false;
     for line in out.stderr.lines().filter(|l| !l.trim().is_empty() && l.trim() != "FAILED:") {
