@@ -7,7 +7,9 @@
 //! ```
 //!
 //! `evaluate`, `validate`, `render` and `diff` are pure functions over data. Only `store`
-//! touches the file system; `cli` is the thin edge that wires the stages to a terminal.
+//! touches the file system's state; `validators` runs promtool, amtool and docker-compose
+//! on a copy of a build in a temporary folder; `cli` is the thin edge that wires the stages
+//! to a terminal.
 
 /// Counts what each thread holds, so a script's evaluation can be held to a memory budget
 /// (`evaluate/budget.rs`).
@@ -33,4 +35,5 @@ pub mod runtime;
 pub mod stdout;
 pub mod store;
 pub mod validate;
+pub mod validators;
 pub mod yaml;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use super::{Cli, Error, Output, stack_arg};
+use super::{Cli, Error, Output, stack_arg, validators};
 use crate::diff;
 use crate::exit;
 use crate::store::{RecordMeta, Store};
@@ -12,15 +12,23 @@ use crate::store::{RecordMeta, Store};
 /// content-addressed store path, and record it in the stack's history.
 ///
 /// Shows what changed since the stack's previous build (as `--stat`), then prints the
-/// store path as the last line of standard output.
+/// store path as the last line of standard output. A build that promtool, amtool or
+/// docker-compose refuses (see `--validators`) is not stored.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Stack script, or the name of one in `stacks/` [default: $OBSBUILD_STACK or stacks/task-manager.rhai]
     pub stack: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub validators: validators::Flag,
 }
 
 pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
     let built = stack_arg::build(args.stack.as_deref(), out)?;
+    // A build the validators reject is not stored.
+    if let Some(code) = validators::run(args.validators.validators, &built, out)? {
+        return Ok(code);
+    }
     let stack = built.build.stack.clone();
 
     let store = Store::open(&cli.state_dir).map_err(super::store_error)?;

@@ -12,6 +12,7 @@ mod output;
 mod review;
 mod stack_arg;
 mod switch;
+mod validators;
 mod verify;
 
 use std::path::PathBuf;
@@ -82,12 +83,14 @@ impl From<String> for Error {
 }
 
 /// The command line. An environment variable that is set but empty counts as unset, as
-/// `OBSBUILD_STACK` and `NO_COLOR` do; clap would report an empty `OBSBUILD_STATE_DIR` as a
-/// `--state-dir` flag given without its value.
+/// `OBSBUILD_STACK` and `NO_COLOR` do; clap would report an empty `OBSBUILD_STATE_DIR` (or
+/// `OBSBUILD_VALIDATORS`) as its flag given without a value.
 pub fn parse() -> Cli {
-    if std::env::var_os("OBSBUILD_STATE_DIR").is_some_and(|v| v.is_empty()) {
-        // SAFETY: at start-up, before any other thread exists.
-        unsafe { std::env::remove_var("OBSBUILD_STATE_DIR") };
+    for var in ["OBSBUILD_STATE_DIR", "OBSBUILD_VALIDATORS"] {
+        if std::env::var_os(var).is_some_and(|v| v.is_empty()) {
+            // SAFETY: at start-up, before any other thread exists.
+            unsafe { std::env::remove_var(var) };
+        }
     }
     Cli::parse()
 }

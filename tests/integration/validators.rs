@@ -1,7 +1,7 @@
-//! The real validators on real output: promtool, amtool and docker-compose, for every
-//! stack. A missing validator fails the test; `.ci/run` installs them.
+//! The real validators on real output, as users get them (`check --validators`):
+//! promtool, amtool and docker-compose, for every stack, and their complaints at script
+//! lines. A missing validator fails the test; `tests/run.sh` and `.ci/run` install them.
 
-use std::path::Path;
 use std::process::Command;
 
 use obsbuild::model::{Component, Version};
@@ -11,84 +11,177 @@ use super::common;
 /// What the tests can run here: Debian's promtool.
 const PROMTOOL_VERSION: Version = Version::new(2, 42, 0);
 
-/// Containers see the build's `configs/` at /etc/obsbuild; promtool runs on the host,
-/// so the config it checks gets the folder's real path in its place, exactly what the
-/// bind mount does at run time.
-fn promtool_check(dir: &Path, config: &str, what: &str) {
-    let original = std::fs::read_to_string(dir.join(config)).unwrap();
-    let configs = dir.join("configs");
-    let localized = original.replace(obsbuild::render::CONFIG_MOUNT, configs.to_str().unwrap());
-    let copy = dir.join("promtool-check.yml");
-    std::fs::write(&copy, localized).unwrap();
-    common::run_ok(Command::new("promtool").arg("check").arg("config").arg(&copy), what);
+fn check(args: &[&str], path: Option<&std::ffi::OsStr>) -> std::process::Output {
+    let mut cmd = common::obsbuild();
+    cmd.arg("--state-dir").arg(common::root().join("target/validators-state")).arg("--color").arg("never").arg("check").args(args);
+    cmd.current_dir(common::root()).env_remove("OBSBUILD_VALIDATORS");
+    if let Some(p) = path {
+        cmd.env("PATH", p);
+    }
+    cmd.output().unwrap()
 }
 
-fn validate_stack(relative: &str) {
-    let built = common::build(relative);
-    let tmp = tempfile::tempdir().unwrap();
-    common::write_files(&built.build.files, tmp.path());
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
 
-    common::run_ok(
-        Command::new("docker-compose").arg("-f").arg(tmp.path().join("docker-compose.yml")).args(["config", "-q"]),
-        &format!("{relative}: docker-compose config"),
-    );
-    if tmp.path().join("apps/docker-compose.yml").exists() {
-        common::run_ok(
-            Command::new("docker-compose").arg("-f").arg(tmp.path().join("apps/docker-compose.yml")).args(["config", "-q"]),
-            &format!("{relative}: docker-compose config (apps)"),
-        );
+/// Every stack of `stacks/` and `tests/stacks/`.
+fn every_stack() -> Vec<String> {
+    let mut stacks = Vec::new();
+    for dir in ["stacks", "tests/stacks"] {
+        for e in std::fs::read_dir(common::root().join(dir)).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            if name.ends_with(".rhai") {
+                stacks.push(format!("{dir}/{name}"));
+            }
+        }
     }
+    stacks.sort();
+    stacks
+}
 
-    let mut prometheus_3 = false;
+/// The checks a stack's files need, as `check` names them on stderr.
+fn expected_checks(relative: &str) -> Vec<String> {
+    let built = common::build(relative);
+    let mut want = vec!["docker-compose config -q docker-compose.yml: ok".to_owned()];
+    if built.build.files.contains_key("apps/docker-compose.yml") {
+        want.push("docker-compose config -q apps/docker-compose.yml: ok".to_owned());
+    }
     for service in built.evaluation.stack.services.values() {
         match &service.component {
             Component::Prometheus(p) => {
-                let config = obsbuild::render::config_file(service);
+                want.push(format!("promtool check config {}: ok", obsbuild::render::config_file(service)));
                 if !p.rule_groups.is_empty() {
-                    let rules = tmp.path().join(format!("configs/{}.rules.yml", service.name));
-                    common::run_ok(Command::new("promtool").arg("check").arg("rules").arg(rules), &format!("{relative}: promtool check rules"));
+                    want.push(format!("promtool check rules configs/{}.rules.yml: ok", service.name));
                 }
                 if !p.rule_tests.is_empty() {
-                    let tests = tmp.path().join(obsbuild::render::rule_tests_file(service));
-                    common::run_ok(Command::new("promtool").args(["test", "rules"]).arg(tests), &format!("{relative}: promtool test rules"));
-                }
-                if obsbuild::render::prometheus_dialect::version(service) < Version::new(3, 0, 0) {
-                    promtool_check(tmp.path(), &config, &format!("{relative}: promtool check config"));
-                } else {
-                    prometheus_3 = true;
+                    want.push(format!("promtool test rules {}: ok", obsbuild::render::rule_tests_file(service)));
                 }
             }
-            Component::Alertmanager(_) => {
-                let config = tmp.path().join(obsbuild::render::config_file(service));
-                common::run_ok(Command::new("amtool").arg("check-config").arg(config), &format!("{relative}: amtool check-config"));
-            }
+            Component::Alertmanager(_) => want.push(format!("amtool check-config {}: ok", obsbuild::render::config_file(service))),
             _ => {}
         }
     }
+    want
+}
 
-    // A 3.x pin renders 3.x forms that promtool 2.42 cannot read; the same stack pinned to
-    // the version promtool is must render a config promtool accepts.
-    if prometheus_3 {
-        let mut stack = built.evaluation.stack.clone();
-        for s in stack.services.values_mut() {
-            if matches!(s.component, Component::Prometheus(_)) {
-                s.version = Some(PROMTOOL_VERSION);
-            }
+/// `check --validators require` runs every check each stack needs, and each passes. A
+/// validator missing here fails the test (`tests/run.sh` and `.ci/run` install them).
+#[test]
+fn every_stack_passes_check_validators_require() {
+    let stacks = every_stack();
+    assert!(stacks.len() >= 5, "{stacks:?}");
+    for stack in stacks {
+        let out = check(&[&stack, "--validators", "require"], None);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{stack}:\n{err}");
+        for want in expected_checks(&stack) {
+            assert!(err.contains(&format!("validators: {want}\n")), "{stack}: no `{want}` in\n{err}");
         }
-        let old = obsbuild::render::render(&stack);
-        let dir = tempfile::tempdir().unwrap();
-        common::write_files(&old.files, dir.path());
-        for s in stack.services.values().filter(|s| matches!(s.component, Component::Prometheus(_))) {
-            promtool_check(dir.path(), &obsbuild::render::config_file(s), &format!("{relative} pinned to Prometheus {PROMTOOL_VERSION}: promtool check config"));
-        }
+        assert!(!err.contains("missing") && !err.contains("failed to run"), "{stack}:\n{err}");
     }
 }
 
+/// Scripts obsbuild's own checks pass and a validator refuses: the tool's words at the
+/// script line of the declaration, with the tool named. The lines saying what ran are
+/// asserted, and left out of the snapshot (they name the local promtool's version).
 #[test]
-fn every_stack_passes_the_real_validators() {
-    for stack in common::all_stacks() {
-        validate_stack(&stack);
+fn validator_complaints_land_on_the_script_line() {
+    let dir = common::root().join("tests/validators");
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".rhai")).collect();
+    names.sort();
+    assert!(names.len() >= 3, "{names:?}");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots/validators");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for name in names {
+            let relative = format!("tests/validators/{name}");
+            assert!(obsbuild::pipeline::build(&common::root().join(&relative), &Default::default()).is_ok(), "{name}: obsbuild's own checks must pass");
+            let out = check(&[&relative, "--validators", "require"], None);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{name}:\n{err}");
+            assert!(err.lines().any(|l| l.starts_with("validators: ") && l.contains(" error")), "{name}: no failed check named:\n{err}");
+            let diagnostics: Vec<&str> = err.lines().filter(|l| !l.starts_with("validators: ") && !l.starts_with("  note: ")).collect();
+            let text = diagnostics.join("\n");
+            assert!(text.contains(&format!("--> {relative}:")), "{name}: not at the script:\n{text}");
+            insta::assert_snapshot!(name.trim_end_matches(".rhai"), text);
+        }
+    });
+}
+
+/// A folder of links to the named validators only, as a PATH.
+fn path_with(tools: &[&str]) -> (tempfile::TempDir, std::ffi::OsString) {
+    let dir = tempfile::tempdir().unwrap();
+    for tool in tools {
+        let real = std::env::split_paths(&std::env::var_os("PATH").unwrap()).map(|d| d.join(tool)).find(|p| p.is_file()).unwrap();
+        std::os::unix::fs::symlink(real, dir.path().join(tool)).unwrap();
     }
+    let path = dir.path().as_os_str().to_owned();
+    (dir, path)
+}
+
+/// `require` with promtool missing fails with the documented code and names it; nothing
+/// is stored by `build`.
+#[test]
+fn require_fails_when_a_validator_is_missing() {
+    let (_bin, path) = path_with(&["amtool", "docker-compose"]);
+    let out = check(&["stacks/scaibu.rhai", "--validators", "require"], Some(&path));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(i32::from(obsbuild::exit::VALIDATOR_MISSING)), "{err}");
+    assert!(err.contains("error: --validators require: not on PATH: promtool;"), "{err}");
+    assert!(err.contains("validators: amtool check-config configs/alertmanager.yml: ok"), "{err}");
+    assert!(err.contains("not checked: promtool check config configs/prometheus.yml, promtool check rules"), "{err}");
+
+    let state = tempfile::tempdir().unwrap();
+    let built = common::obsbuild()
+        .arg("--state-dir")
+        .arg(state.path())
+        .args(["build", "stacks/scaibu.rhai", "--validators", "require"])
+        .current_dir(common::root())
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert_eq!(built.status.code(), Some(i32::from(obsbuild::exit::VALIDATOR_MISSING)), "{}", stderr(&built));
+    assert!(!state.path().join("store").exists() || std::fs::read_dir(state.path().join("store")).unwrap().next().is_none(), "a build that was not checked was stored");
+}
+
+/// `auto` with no validator on PATH lists every one as missing and still passes a valid
+/// stack; `off` (flag or `OBSBUILD_VALIDATORS`) says it ran none.
+#[test]
+fn auto_lists_the_missing_and_off_runs_none() {
+    let (_bin, path) = path_with(&[]);
+    let out = check(&["stacks/scaibu.rhai", "--validators", "auto"], Some(&path));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("validators: missing (not on PATH): promtool, amtool, docker-compose; not checked: "), "{err}");
+    assert!(!err.contains(": ok"), "{err}");
+
+    let off = check(&["stacks/scaibu.rhai", "--validators", "off"], None);
+    assert_eq!(off.status.code(), Some(0));
+    assert!(stderr(&off).contains("validators: off, none ran (--validators off)"), "{}", stderr(&off));
+    let by_env = common::obsbuild()
+        .args(["--state-dir", "target/validators-state", "check", "stacks/scaibu.rhai"])
+        .current_dir(common::root())
+        .env("OBSBUILD_VALIDATORS", "off")
+        .output()
+        .unwrap();
+    assert!(stderr(&by_env).contains("validators: off, none ran"), "{}", stderr(&by_env));
+}
+
+/// A 3.x pin renders 3.x forms that promtool 2.42 cannot read: `check` says it checked
+/// the config as rendered for promtool's version, and that is a config promtool accepts.
+#[test]
+fn an_older_promtool_checks_its_own_dialect_and_says_so() {
+    let built = common::build("stacks/task-manager.rhai");
+    let pinned = obsbuild::render::prometheus_dialect::version(&built.evaluation.stack.services["prometheus"]);
+    assert!(pinned >= Version::new(3, 8, 0), "the default stack no longer pins a 3.x dialect: {pinned}");
+    let out = check(&["stacks/task-manager.rhai", "--validators", "require"], None);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let note = format!("note: promtool {PROMTOOL_VERSION} is older than the pinned Prometheus {pinned}: it checked configs/prometheus.yml as rendered for Prometheus {PROMTOOL_VERSION}");
+    assert!(err.contains(&note), "{err}");
 }
 
 /// Prometheus 3.8+ keeps retention in the config; older versions get the flag.
