@@ -166,3 +166,19 @@ pub fn git(dir: &Path, args: &[&str]) -> Output {
         "git",
     )
 }
+
+/// The `.rhai` scripts directly in `tests/<folder>`, sorted, and insta settings that keep
+/// their snapshots in `snapshots/<folder>` under the scripts' own names.
+pub fn script_corpus(folder: &str) -> (Vec<String>, insta::Settings) {
+    let dir = root().join("tests").join(folder);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".rhai"))
+        .collect();
+    names.sort();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(format!("snapshots/{folder}"));
+    settings.set_prepend_module_to_snapshot(false);
+    (names, settings)
+}

@@ -7,16 +7,8 @@ use super::common;
 #[test]
 fn every_error_script_gives_its_reviewed_diagnostic() {
     let dir = common::root().join("tests/errors");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".rhai"))
-        .collect();
-    names.sort();
+    let (names, settings) = common::script_corpus("errors");
     assert!(names.len() >= 25, "the error corpus shrank: {names:?}");
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("snapshots/errors");
-    settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
         for name in names {
             let path = dir.join(&name);

@@ -87,14 +87,8 @@ fn every_stack_passes_check_validators_require() {
 /// asserted, and left out of the snapshot (they name the local promtool's version).
 #[test]
 fn validator_complaints_land_on_the_script_line() {
-    let dir = common::root().join("tests/validators");
-    let mut names: Vec<String> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".rhai")).collect();
-    names.sort();
+    let (names, settings) = common::script_corpus("validators");
     assert!(names.len() >= 3, "{names:?}");
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("snapshots/validators");
-    settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
         for name in names {
             let relative = format!("tests/validators/{name}");

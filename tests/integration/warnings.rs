@@ -6,16 +6,8 @@ use super::common;
 #[test]
 fn every_warning_script_gives_its_reviewed_warnings() {
     let dir = common::root().join("tests/warnings");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".rhai"))
-        .collect();
-    names.sort();
+    let (names, settings) = common::script_corpus("warnings");
     assert!(!names.is_empty(), "no warning scripts in {}", dir.display());
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("snapshots/warnings");
-    settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
         for name in names {
             let built = common::build(&format!("tests/warnings/{name}"));
