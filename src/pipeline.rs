@@ -34,16 +34,18 @@ pub fn build(script: &Path, limits: &Limits) -> Result<Built, Failure> {
 pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Result<Built, Failure> {
     let evaluation = evaluate::evaluate_source(source.clone(), main, limits, Trace::Fast)
         .or_else(|f| if f.diagnostics.0.iter().any(evaluate::wants_call_stack) { evaluate::evaluate_source(source.clone(), main, limits, Trace::CallStack) } else { Err(f) })?;
-    let warnings = match validate::validate(&evaluation.stack, &evaluation.sources) {
-        Ok(warnings) if !warnings.iter().any(evaluate::wants_call_stack) => warnings,
+    match checked(&evaluation) {
+        Ok((warnings, build)) if !warnings.iter().any(evaluate::wants_call_stack) => {
+            let not_checked = validate::schema::not_checked(&evaluation.stack);
+            Ok(Built { evaluation, build, warnings, not_checked })
+        }
         // Declarations made by the library carry the library's line; evaluate again with
         // the call stack so the diagnostics point at the user's lines.
         Ok(_) => {
             let precise = evaluate::evaluate_source(source, main, limits, Trace::CallStack)?;
-            let warnings = validate::validate(&precise.stack, &precise.sources).map_err(|diagnostics| Failure { diagnostics, sources: precise.sources.clone() })?;
-            let build = render::render(&precise.stack);
+            let (warnings, build) = checked(&precise).map_err(|diagnostics| Failure { diagnostics, sources: precise.sources.clone() })?;
             let not_checked = validate::schema::not_checked(&precise.stack);
-            return Ok(Built { evaluation: precise, build, warnings, not_checked });
+            Ok(Built { evaluation: precise, build, warnings, not_checked })
         }
         Err(diagnostics) => {
             if diagnostics.0.iter().any(evaluate::wants_call_stack) {
@@ -52,10 +54,16 @@ pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Res
                     return Err(Failure { diagnostics, sources: precise.sources });
                 }
             }
-            return Err(Failure { diagnostics, sources: evaluation.sources });
+            Err(Failure { diagnostics, sources: evaluation.sources })
         }
-    };
+    }
+}
+
+/// Validates and renders, then runs the checks that read the rendered files.
+fn checked(evaluation: &Evaluation) -> Result<(Vec<crate::diagnostic::Diagnostic>, Build), crate::diagnostic::Diagnostics> {
+    let mut warnings = validate::validate(&evaluation.stack, &evaluation.sources)?;
     let build = render::render(&evaluation.stack);
-    let not_checked = validate::schema::not_checked(&evaluation.stack);
-    Ok(Built { evaluation, build, warnings, not_checked })
+    warnings.extend(validate::rendered(&evaluation.stack, &evaluation.sources, &build.files));
+    warnings.sort_by(|a, b| a.span.cmp(&b.span).then_with(|| a.message.cmp(&b.message)));
+    Ok((warnings, build))
 }

@@ -66,11 +66,14 @@ pub fn validate(stack: &Stack, sources: &Sources) -> Result<Vec<Diagnostic>, Dia
     components::check(&mut check);
     schema::check(&mut check);
     hosts_file::check(&mut check);
-    // Judged on the rendered files, which only a stack without errors has.
-    if check.found.iter().all(Diagnostic::is_warning) {
-        let build = crate::render::render(stack);
-        selects::check(&mut check, &build.files);
-    }
     let found = Diagnostics(check.found).sorted().0;
     if found.iter().all(Diagnostic::is_warning) { Ok(found) } else { Err(Diagnostics(found)) }
+}
+
+/// The checks judged on the rendered files of a stack that passed [`validate`] (what its
+/// panels and rules select): warnings only, in script order.
+pub fn rendered(stack: &Stack, sources: &Sources, files: &crate::diff::Files) -> Vec<Diagnostic> {
+    let mut check = Check { stack, sources, found: Vec::new() };
+    selects::check(&mut check, files);
+    Diagnostics(check.found).sorted().0
 }
