@@ -61,11 +61,9 @@ fn check_config(cx: &Context, input: Input<'_>, service: &Service, p: &Prometheu
     let localized = text.replace(CONFIG_MOUNT, &configs.to_string_lossy());
     let copy = cx.dir.join(format!("promtool-{}.yml", service.name));
     std::fs::write(&copy, &localized).map_err(|e| format!("cannot write {}: {e}", copy.display()))?;
-    let out = cx.run(&[OsStr::new("check"), OsStr::new("config"), copy.as_os_str()], &[])?;
-    if out.success {
+    let Some(out) = refused(cx, &[OsStr::new("check"), OsStr::new("config"), copy.as_os_str()])? else {
         return Ok(checked);
-    }
-    judged(&out)?;
+    };
     // Complaints about the rule file are `check rules`' to report.
     let rules = configs.join(format!("{}.rules.yml", service.name)).to_string_lossy().into_owned();
     let has_rules_check = !p.rule_groups.is_empty();
@@ -100,6 +98,17 @@ fn check_config(cx: &Context, input: Input<'_>, service: &Service, p: &Prometheu
 
 /// promtool says `FAILED` about a file it refuses; without it, the tool itself failed
 /// (a bad flag, a crash) and judged nothing.
+/// Runs promtool with `args`: `None` when it accepts the file, its output when it judged the
+/// file and refused it, an error when it failed without judging.
+fn refused(cx: &Context, args: &[&OsStr]) -> Result<Option<super::process::Finished>, String> {
+    let out = cx.run(args, &[])?;
+    if out.success {
+        return Ok(None);
+    }
+    judged(&out)?;
+    Ok(Some(out))
+}
+
 fn judged(out: &super::process::Finished) -> Result<(), String> {
     if out.stderr.contains("FAILED") || out.stdout.contains("FAILED") {
         return Ok(());
@@ -126,11 +135,9 @@ fn job_at_line(text: &str, line: usize) -> Option<usize> {
 }
 
 fn check_rules(cx: &Context, input: Input<'_>, service: &Service, p: &Prometheus, file: &str) -> Result<Checked, String> {
-    let out = cx.run(&[OsStr::new("check"), OsStr::new("rules"), OsStr::new(file)], &[])?;
-    if out.success {
+    let Some(out) = refused(cx, &[OsStr::new("check"), OsStr::new("rules"), OsStr::new(file)])? else {
         return Ok(Checked::default());
-    }
-    judged(&out)?;
+    };
     let text = input.build.files.get(file).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
     let mut checked = Checked::default();
     let lines: Vec<&str> = out.stderr.lines().map(str::trim).filter(|l| !l.is_empty() && *l != "FAILED:").collect();
@@ -193,11 +200,9 @@ fn needle(said: &str) -> Option<&str> {
 /// `test rules` prints one block per failed case: `name: <test>,` (when it has a name),
 /// then `alertname: A, time: T,` and what was expected and got.
 fn test_rules(cx: &Context, input: Input<'_>, service: &Service, p: &Prometheus, file: &str) -> Result<Checked, String> {
-    let out = cx.run(&[OsStr::new("test"), OsStr::new("rules"), OsStr::new(file)], &[])?;
-    if out.success {
+    let Some(out) = refused(cx, &[OsStr::new("test"), OsStr::new("rules"), OsStr::new(file)])? else {
         return Ok(Checked::default());
-    }
-    judged(&out)?;
+    };
     let mut blocks: Vec<Vec<&str>> = Vec::new();
     let mut named = false;
     for line in out.stderr.lines().filter(|l| !l.trim().is_empty() && l.trim() != "FAILED:") {
