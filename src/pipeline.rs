@@ -1,10 +1,11 @@
-//! The pure stages end to end: evaluate → validate → render.
+//! The pure stages end to end: evaluate → validate → render → the deployment document.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::evaluate::{self, Evaluation, Failure, Limits, Source, Trace, WorkTree};
-use crate::render::{self, Build};
+use crate::build::Build;
+use crate::{deployment, plan, render};
 use crate::validate;
 
 /// A stack's evaluation and its rendered files.
@@ -62,7 +63,10 @@ pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Res
 /// Validates and renders, then runs the checks that read the rendered files.
 fn checked(evaluation: &Evaluation) -> Result<(Vec<crate::diagnostic::Diagnostic>, Build), crate::diagnostic::Diagnostics> {
     let mut warnings = validate::validate(&evaluation.stack, &evaluation.sources)?;
-    let build = render::render(&evaluation.stack);
+    let mut build = render::render(&evaluation.stack);
+    // Last: it hashes the config files each service reads.
+    let deployment = plan::deployment(&evaluation.stack, &build);
+    build.add(deployment::FILE.to_owned(), deployment.to_file());
     warnings.extend(validate::rendered(&evaluation.stack, &evaluation.sources, &build.files));
     warnings.sort_by(|a, b| a.span.cmp(&b.span).then_with(|| a.message.cmp(&b.message)));
     Ok((warnings, build))

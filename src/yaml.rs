@@ -9,7 +9,7 @@
 use std::fmt::Write;
 
 use crate::model::Tree;
-use crate::render::Doc;
+use crate::doc::Doc;
 
 /// Longest line a flow-style list may make.
 const FLOW_WIDTH: usize = 100;

@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use super::report::Report;
 use super::{health, reload};
-use crate::plan::{Action, Desired, Plan, Step, Strategy};
-use crate::runtime::{ContainerSpec, Runtime, label};
+use crate::deployment::{Container, Strategy, Unit, label};
+use crate::plan::{Action, Plan, Step};
+use crate::runtime::Runtime;
 use crate::store::{Entry, Journal};
 
 /// A step that was taken, with what undoing it needs.
@@ -15,9 +16,9 @@ pub enum Done {
     /// A new service's container.
     Created { service: String, id: String },
     /// A service's new container (named `<name>-next` until the commit) beside its old one.
-    Replaced { service: String, old: String, new: String, old_running: bool, desired: Box<Desired> },
-    Restarted { service: String, id: String, desired: Box<Desired> },
-    Reloaded { service: String, id: String, desired: Box<Desired> },
+    Replaced { service: String, old: String, new: String, old_running: bool, desired: Box<Unit> },
+    Restarted { service: String, id: String, desired: Box<Unit> },
+    Reloaded { service: String, id: String, desired: Box<Unit> },
     /// The container of a service the stack no longer has, stopped until the commit.
     Stopped { service: String, id: String },
 }
@@ -50,9 +51,9 @@ impl<R: Runtime> Context<'_, R> {
             .map_err(|e| format!("cannot write the journal: {}", crate::chain::render(&e)))
     }
 
-    fn labelled(&self, d: &Desired, name: String) -> ContainerSpec {
-        let mut spec = d.spec.clone();
-        spec.name = name;
+    /// The container of `d` with the labels of this generation and switch.
+    fn labelled(&self, d: &Unit) -> Container {
+        let mut spec = d.container.clone();
         spec.labels.insert(label::GENERATION.to_owned(), self.generation.to_string());
         spec.labels.insert(label::SPEC.to_owned(), d.spec_hash.clone());
         spec.labels.insert(label::SWITCH.to_owned(), self.switch.clone());
@@ -64,7 +65,7 @@ impl<R: Runtime> Context<'_, R> {
     pub async fn run(&mut self, plan: &Plan, done: &mut Vec<Done>) -> Result<(), StepFailure> {
         for step in plan.changes() {
             let started = Instant::now();
-            self.report.step(&step.service, step.action, "start", Duration::ZERO, &step.reason);
+            self.report.step(&step.service, step.action, "start", Duration::ZERO, &step.reason.to_string());
             match self.one(step, done).await {
                 Ok(detail) => self.report.step(&step.service, step.action, "done", started.elapsed(), &detail),
                 Err(why) => {
@@ -83,7 +84,7 @@ impl<R: Runtime> Context<'_, R> {
         match (step.action, &step.desired, current) {
             (Action::Create, Some(d), _) => {
                 self.log(&service, "create", None)?;
-                let id = rt.create(&self.labelled(d, d.spec.name.clone())).await.map_err(|e| e.to_string())?;
+                let id = rt.create(&d.name, &self.labelled(d)).await.map_err(|e| e.to_string())?;
                 done.push(Done::Created { service: service.clone(), id: id.clone() });
                 self.log(&service, "start", Some(&id))?;
                 rt.start(&id).await.map_err(|e| e.to_string())?;
@@ -97,7 +98,7 @@ impl<R: Runtime> Context<'_, R> {
                     rt.stop(&old.id, Duration::from_secs(10)).await.map_err(|e| e.to_string())?;
                 }
                 self.log(&service, "create-next", None)?;
-                let next = rt.create(&self.labelled(d, format!("{}{NEXT}", d.spec.name))).await.map_err(|e| e.to_string())?;
+                let next = rt.create(&format!("{}{NEXT}", d.name), &self.labelled(d)).await.map_err(|e| e.to_string())?;
                 done.push(Done::Replaced {
                     service: service.clone(),
                     old: old.id.clone(),
@@ -216,7 +217,7 @@ pub async fn commit<R: Runtime>(rt: &R, done: &[Done]) -> Vec<String> {
                     problems.push(format!("{service}: cannot remove the old container: {e}"));
                     continue;
                 }
-                if let Err(e) = rt.rename(new, &desired.spec.name).await {
+                if let Err(e) = rt.rename(new, &desired.name).await {
                     problems.push(format!("{service}: cannot rename the new container: {e}"));
                 }
             }

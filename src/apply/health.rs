@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::plan::Desired;
+use crate::deployment::Unit;
 use crate::runtime::{ContainerInfo, Health, Runtime};
 
 /// How often a gate looks again.
@@ -35,7 +35,7 @@ impl std::fmt::Display for Seen {
 }
 
 /// One look: `Ok(true)` ready, `Ok(false)` not yet, `Err` failed for good.
-pub async fn check<R: Runtime>(rt: &R, id: &str, d: &Desired, seen: &mut Seen) -> Result<bool, String> {
+pub async fn check<R: Runtime>(rt: &R, id: &str, d: &Unit, seen: &mut Seen) -> Result<bool, String> {
     let c = rt.inspect(id).await.map_err(|e| e.to_string())?;
     if !c.running {
         return Err(format!("the container exited (code {})", c.exit_code.unwrap_or(-1)));
@@ -71,10 +71,10 @@ async fn probe<R: Runtime>(rt: &R, c: &ContainerInfo, port: u16, path: &str, see
 }
 
 /// Waits until the container is ready, or fails when `timeout` passes.
-pub async fn wait_ready<R: Runtime>(rt: &R, id: &str, d: &Desired, timeout: Duration) -> Result<(), String> {
+pub async fn wait_ready<R: Runtime>(rt: &R, id: &str, d: &Unit, timeout: Duration) -> Result<(), String> {
     let started = Instant::now();
     let mut seen = Seen::default();
-    let plain = d.spec.healthcheck.is_none() && d.probe.is_none();
+    let plain = d.container.healthcheck.is_none() && d.probe.is_none();
     loop {
         match check(rt, id, d, &mut seen).await {
             Ok(true) if !plain || started.elapsed() >= SETTLE => return Ok(()),

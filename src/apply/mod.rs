@@ -22,8 +22,9 @@ pub use execute::NEXT;
 pub use reload::metric_value;
 pub use report::{Json, Report, Text};
 
-use crate::plan::{self, Action, Activation, Plan};
-use crate::render::Build;
+use crate::deployment::{self, Deployment};
+use crate::plan::{self, Action, Plan, Reason};
+use crate::build::Build;
 use crate::runtime::{Runtime, RuntimeError, label};
 use crate::store::{Entry, GitInfo, Store, StoreError, StorePath};
 
@@ -141,7 +142,7 @@ fn current_build(store: &Store, stack: &str) -> Result<Option<(crate::store::Gen
 }
 
 /// Config hashes the running services have, from the current generation.
-fn applied(a: &Activation, current: Option<&Build>) -> Option<BTreeMap<String, String>> {
+fn applied(a: &Deployment, current: Option<&Build>) -> Option<BTreeMap<String, String>> {
     current.map(|b| plan::config_hashes(a.services.iter().map(|d| d.service.as_str()), b))
 }
 
@@ -168,7 +169,7 @@ async fn activate_with<R: Runtime>(
     let stack = target.build.stack.clone();
     let profile = store.profile(&stack);
     let live = profile.live_dir();
-    let mut a = plan::load(&target.build, &live).map_err(SwitchError::Other)?;
+    let mut a = deployment::load(&stack, &target.build.files, &live).map_err(|e| SwitchError::Other(e.to_string()))?;
     let written = secrets::materialize(rt, store, &mut a, !opts.dry_run, opts.pull).await?;
     for note in &written.notes {
         report.note(note);
@@ -218,12 +219,12 @@ async fn activate_with<R: Runtime>(
         },
     )?;
     // Leftovers of an interrupted switch are garbage, not part of any generation.
-    for s in plan.steps.iter().filter(|s| s.action == Action::Remove && s.desired.is_none() && s.reason.starts_with("left over")) {
+    for s in plan.steps.iter().filter(|s| s.action == Action::Remove && s.desired.is_none() && s.reason == Reason::LeftOver) {
         if let Some(c) = &s.current {
             let _ = rt.remove(&c.id).await;
         }
     }
-    let plan = Plan { steps: plan.steps.into_iter().filter(|s| !s.reason.starts_with("left over")).collect() };
+    let plan = Plan { steps: plan.steps.into_iter().filter(|s| s.reason != Reason::LeftOver).collect() };
 
     profile.write_live(&target.build)?;
     let mut done = Vec::new();
@@ -339,7 +340,7 @@ pub async fn recover<R: Runtime>(
     if committed {
         let path = store.resolve(&to_path)?;
         let build = store.read(&path)?;
-        let a = plan::load(&build, &store.profile(stack).live_dir()).map_err(SwitchError::Other)?;
+        let a = deployment::load(stack, &build.files, &store.profile(stack).live_dir()).map_err(|e| SwitchError::Other(e.to_string()))?;
         for next in containers.iter().filter(|c| c.name.ends_with(NEXT)) {
             let canonical = next.name.trim_end_matches(NEXT).to_owned();
             if let Some(old) = containers.iter().find(|c| c.name == canonical) {
@@ -416,10 +417,10 @@ pub async fn down<R: Runtime>(rt: &R, store: &Store, stack: &str, volumes: bool,
     }
     let current = current_build(store, stack)?;
     let a = match &current {
-        Some((_, b)) => plan::load(b, &store.profile(stack).live_dir()).ok(),
+        Some((_, b)) => deployment::load(stack, &b.files, &store.profile(stack).live_dir()).ok(),
         None => None,
     };
-    network::remove(rt, stack, a.as_ref().map(|a| a.network.as_str()), report).await?;
+    network::remove(rt, stack, a.as_ref().map(|a| a.network.name.as_str()), report).await?;
     if volumes {
         for v in a.iter().flat_map(|a| a.volumes.iter()) {
             match rt.remove_volume(v).await {
@@ -450,9 +451,39 @@ pub async fn down<R: Runtime>(rt: &R, store: &Store, stack: &str, volumes: bool,
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ServiceStatus {
     pub service: String,
-    /// `ok`, `missing`, `stopped`, `outdated`, `unhealthy`, `extra`.
-    pub state: String,
+    pub state: State,
     pub detail: String,
+}
+
+/// How a service's container compares with the current generation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Running, healthy, and what the generation wants.
+    Ok,
+    /// Running and what the generation wants, its health not yet known.
+    Starting,
+    Missing,
+    Stopped,
+    /// Another spec or secret than the generation's.
+    Outdated,
+    Unhealthy,
+    /// A container of the stack the generation does not have.
+    Extra,
+}
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Ok => "ok",
+            State::Starting => "starting",
+            State::Missing => "missing",
+            State::Stopped => "stopped",
+            State::Outdated => "outdated",
+            State::Unhealthy => "unhealthy",
+            State::Extra => "extra",
+        }
+    }
 }
 
 /// The running stack against its current generation.
@@ -462,34 +493,34 @@ pub async fn status<R: Runtime>(rt: &R, store: &Store, stack: &str) -> Result<(O
     let mut out = Vec::new();
     let Some((g, build)) = current else {
         for c in &containers {
-            out.push(ServiceStatus { service: c.name.clone(), state: "extra".into(), detail: "no generation is current".into() });
+            out.push(ServiceStatus { service: c.name.clone(), state: State::Extra, detail: "no generation is current".into() });
         }
         return Ok((None, out));
     };
-    let mut a = plan::load(&build, &store.profile(stack).live_dir()).map_err(SwitchError::Other)?;
+    let mut a = deployment::load(stack, &build.files, &store.profile(stack).live_dir()).map_err(|e| SwitchError::Other(e.to_string()))?;
     secrets::materialize(rt, store, &mut a, false, false).await?;
     for d in &a.services {
-        let c = containers.iter().find(|c| c.name == d.spec.name);
+        let c = containers.iter().find(|c| c.name == d.name);
         let (state, detail) = match c {
-            None => ("missing", "no container".to_owned()),
-            Some(c) if c.label(label::SPEC) != Some(d.spec_hash.as_str()) => ("outdated", format!("runs {}, expected {}", c.image, d.spec.image)),
+            None => (State::Missing, "no container".to_owned()),
+            Some(c) if c.label(label::SPEC) != Some(d.spec_hash.as_str()) => (State::Outdated, format!("runs {}, expected {}", c.image, d.container.image)),
             Some(c) if d.secrets_digest.is_some() && c.label(label::SECRETS) != d.secrets_digest.as_deref() => {
-                ("outdated", "a secret changed since the container was made".to_owned())
+                (State::Outdated, "a secret changed since the container was made".to_owned())
             }
-            Some(c) if !c.running => ("stopped", format!("exit code {}", c.exit_code.unwrap_or(-1))),
+            Some(c) if !c.running => (State::Stopped, format!("exit code {}", c.exit_code.unwrap_or(-1))),
             Some(c) => {
                 let mut seen = health::Seen::default();
                 match health::check(rt, &c.id, d, &mut seen).await {
-                    Ok(true) => ("ok", seen.to_string()),
-                    Ok(false) => ("starting", seen.to_string()),
-                    Err(e) => ("unhealthy", e),
+                    Ok(true) => (State::Ok, seen.to_string()),
+                    Ok(false) => (State::Starting, seen.to_string()),
+                    Err(e) => (State::Unhealthy, e),
                 }
             }
         };
-        out.push(ServiceStatus { service: d.service.clone(), state: state.into(), detail });
+        out.push(ServiceStatus { service: d.service.clone(), state, detail });
     }
-    for c in containers.iter().filter(|c| !a.services.iter().any(|d| d.spec.name == c.name)) {
-        out.push(ServiceStatus { service: c.name.clone(), state: "extra".into(), detail: "not in the current generation".into() });
+    for c in containers.iter().filter(|c| !a.services.iter().any(|d| d.name == c.name)) {
+        out.push(ServiceStatus { service: c.name.clone(), state: State::Extra, detail: "not in the current generation".into() });
     }
     Ok((Some(g.number), out))
 }

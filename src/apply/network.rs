@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 
 use super::{Report, SwitchError};
 use crate::model::Subnet;
-use crate::plan::Activation;
+use crate::deployment::Deployment;
 use crate::runtime::{NetworkInfo, NetworkSpec, Runtime, RuntimeError, label};
 
 /// What keeps the switch from using or creating the network; empty means go.
-pub fn problems(a: &Activation, networks: &[NetworkInfo]) -> Vec<String> {
-    let want = a.subnet.as_deref().and_then(|s| Subnet::parse(s).ok());
-    match networks.iter().find(|n| n.name == a.network) {
+pub fn problems(a: &Deployment, networks: &[NetworkInfo]) -> Vec<String> {
+    let want = a.network.subnet.as_deref().and_then(|s| Subnet::parse(s).ok());
+    match networks.iter().find(|n| n.name == a.network.name) {
         Some(existing) => existing_problems(a, existing, want),
         // Docker refuses to create a network whose subnet overlaps another's.
         None => want.map(|want| overlaps(a, networks, want)).unwrap_or_default(),
@@ -24,10 +24,10 @@ fn subnets(n: &NetworkInfo) -> Vec<Subnet> {
     n.subnets.iter().filter_map(|s| Subnet::parse(s).ok()).collect()
 }
 
-fn existing_problems(a: &Activation, n: &NetworkInfo, want: Option<Subnet>) -> Vec<String> {
+fn existing_problems(a: &Deployment, n: &NetworkInfo, want: Option<Subnet>) -> Vec<String> {
     let mut out = Vec::new();
     let owner = n.created_for();
-    if let Some(other) = owner.filter(|o| *o != a.stack && !a.external) {
+    if let Some(other) = owner.filter(|o| *o != a.stack && !a.network.external) {
         out.push(format!(
             "network `{}` was created by obsbuild for the stack `{other}`; give `{}` its own network (another name in its `network(...)` call), or declare the network `external: true` in both stacks to share it",
             n.name, a.stack
@@ -67,13 +67,13 @@ fn existing_problems(a: &Activation, n: &NetworkInfo, want: Option<Subnet>) -> V
     out
 }
 
-fn overlaps(a: &Activation, networks: &[NetworkInfo], want: Subnet) -> Vec<String> {
+fn overlaps(a: &Deployment, networks: &[NetworkInfo], want: Subnet) -> Vec<String> {
     let mut out = Vec::new();
     for n in networks {
         for other in subnets(n).into_iter().filter(|o| o.overlaps(&want)) {
             out.push(format!(
                 "subnet {want} of network `{}` clashes with subnet {other} of the existing network `{}`, so Docker cannot create it; choose a subnet no other network uses in the stack's `network(...)` call, or remove network `{}` if nothing needs it",
-                a.network, n.name, n.name
+                a.network.name, n.name, n.name
             ));
         }
     }
@@ -81,17 +81,17 @@ fn overlaps(a: &Activation, networks: &[NetworkInfo], want: Subnet) -> Vec<Strin
 }
 
 /// Creates the network when it is missing, labelled as obsbuild's, for this stack.
-pub async fn ensure<R: Runtime>(rt: &R, a: &Activation, report: &mut dyn Report) -> Result<(), SwitchError> {
-    if rt.networks().await?.iter().any(|n| n.name == a.network) {
+pub async fn ensure<R: Runtime>(rt: &R, a: &Deployment, report: &mut dyn Report) -> Result<(), SwitchError> {
+    if rt.networks().await?.iter().any(|n| n.name == a.network.name) {
         return Ok(());
     }
     let labels =
         BTreeMap::from([(label::STACK.to_owned(), a.stack.clone()), (label::CREATED_BY.to_owned(), label::CREATOR.to_owned())]);
-    let spec = NetworkSpec { name: a.network.clone(), subnet: a.subnet.clone(), labels };
+    let spec = NetworkSpec { name: a.network.name.clone(), subnet: a.network.subnet.clone(), labels };
     match rt.create_network(&spec).await {
         Ok(()) => {
-            let subnet = a.subnet.as_deref().map(|s| format!(" with subnet {s}")).unwrap_or_default();
-            report.note(&format!("created network `{}`{subnet}", a.network));
+            let subnet = a.network.subnet.as_deref().map(|s| format!(" with subnet {s}")).unwrap_or_default();
+            report.note(&format!("created network `{}`{subnet}", a.network.name));
             Ok(())
         }
         // Another switch (of a stack sharing the network) made it since preflight: use
@@ -148,16 +148,12 @@ pub async fn remove<R: Runtime>(rt: &R, stack: &str, network: Option<&str>, repo
 mod tests {
     use super::*;
 
-    fn activation(external: bool) -> Activation {
-        Activation {
-            format: 1,
+    fn activation(external: bool) -> Deployment {
+        Deployment {
+            schema: crate::deployment::SCHEMA,
             stack: "s".into(),
-            network: "obs".into(),
-            subnet: Some("172.29.7.0/24".into()),
-            external,
-            volumes: Vec::new(),
-            services: Vec::new(),
-            hosts: BTreeMap::new(),
+            network: crate::deployment::Network { name: "obs".into(), subnet: Some("172.29.7.0/24".into()), external },
+            ..Deployment::default()
         }
     }
 

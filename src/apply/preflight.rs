@@ -3,13 +3,15 @@
 
 use std::net::{IpAddr, TcpListener, UdpSocket};
 
-use crate::plan::{Action, Activation, Plan};
+use crate::deployment::Deployment;
+use crate::model::Protocol;
+use crate::plan::{Action, Plan};
 use crate::runtime::{ContainerInfo, Runtime, label};
 
 /// Every problem found; empty means go.
 pub async fn check<R: Runtime>(
     rt: &R,
-    a: &Activation,
+    a: &Deployment,
     plan: &Plan,
     running: &[ContainerInfo],
     live: &std::path::Path,
@@ -22,19 +24,19 @@ pub async fn check<R: Runtime>(
     let mut seen_images = std::collections::BTreeSet::new();
     for step in plan.changes().filter(|s| matches!(s.action, Action::Create | Action::Recreate)) {
         let Some(d) = &step.desired else { continue };
-        if seen_images.insert(d.spec.image.clone()) && !rt.image_present(&d.spec.image).await.map_err(|e| e.to_string())? {
+        if seen_images.insert(d.container.image.clone()) && !rt.image_present(&d.container.image).await.map_err(|e| e.to_string())? {
             // Pulling is asked for, never implicit: a switch should not depend on a registry
             // being up unless the user said so.
             if !pull {
                 problems.push(format!(
                     "image `{}` of `{}` is not on this machine; pass `--pull` to pull it, or `docker pull`/`docker load` it first",
-                    d.spec.image, step.service
+                    d.container.image, step.service
                 ));
-            } else if let Err(e) = rt.pull(&d.spec.image).await {
-                problems.push(format!("image `{}` of `{}` is not on this machine and cannot be pulled: {e}", d.spec.image, step.service));
+            } else if let Err(e) = rt.pull(&d.container.image).await {
+                problems.push(format!("image `{}` of `{}` is not on this machine and cannot be pulled: {e}", d.container.image, step.service));
             }
         }
-        for p in &d.spec.ports {
+        for p in &d.container.ports {
             let Some(host) = p.host else { continue };
             // A port the service's own container holds now is freed when it is replaced.
             let ours = step.current.as_ref().is_some_and(|c| c.ports.iter().any(|q| q.host == host && q.protocol == p.protocol));
@@ -46,8 +48,8 @@ pub async fn check<R: Runtime>(
                 problems.push(format!("host port {host}/{} for `{}` is published by another container of this stack", p.protocol, step.service));
                 continue;
             }
-            let ip: IpAddr = p.host_ip.parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
-            let free = if p.protocol == "udp" { UdpSocket::bind((ip, host)).is_ok() } else { TcpListener::bind((ip, host)).is_ok() };
+            let ip: IpAddr = p.host_ip;
+            let free = if p.protocol == Protocol::Udp { UdpSocket::bind((ip, host)).is_ok() } else { TcpListener::bind((ip, host)).is_ok() };
             if !free {
                 problems.push(format!(
                     "host port {}:{host}/{} for `{}` is in use by another program; stop it or publish `{}` on another port",
@@ -61,9 +63,9 @@ pub async fn check<R: Runtime>(
     let networks = rt.networks().await.map_err(|e| e.to_string())?;
     problems.extend(super::network::problems(a, &networks));
     let ours: std::collections::BTreeSet<&str> = running.iter().map(|c| c.id.as_str()).collect();
-    if let Some(net) = networks.iter().find(|n| n.name == a.network) {
+    if let Some(net) = networks.iter().find(|n| n.name == a.network.name) {
         for d in &a.services {
-            let Some(ip) = d.spec.ip else { continue };
+            let Some(ip) = d.container.ip else { continue };
             for (id, held) in &net.containers {
                 if held.ip == Some(ip) && !ours.contains(id.as_str()) {
                     problems.push(format!(
@@ -86,7 +88,7 @@ async fn cpu_limits<R: Runtime>(rt: &R, plan: &Plan) -> Result<Vec<String>, Stri
     let limited: Vec<(&str, i64)> = plan
         .changes()
         .filter(|s| matches!(s.action, Action::Create | Action::Recreate))
-        .filter_map(|s| Some((s.service.as_str(), s.desired.as_ref()?.spec.nano_cpus?)))
+        .filter_map(|s| Some((s.service.as_str(), s.desired.as_ref()?.container.nano_cpus?)))
         .collect();
     if limited.is_empty() {
         return Ok(Vec::new());

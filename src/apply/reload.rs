@@ -4,11 +4,12 @@
 
 use std::time::Duration;
 
-use crate::plan::{Desired, Reload};
-use crate::runtime::{ContainerSpec, HttpRequest, Runtime};
+use crate::deployment::{Container, Reload, Unit};
+use crate::model::Restart;
+use crate::runtime::{HttpRequest, Runtime};
 
 /// Applies the config in the live folder to the running container `id`.
-pub async fn reload<R: Runtime>(rt: &R, id: &str, d: &Desired, timeout: Duration) -> Result<(), String> {
+pub async fn reload<R: Runtime>(rt: &R, id: &str, d: &Unit, timeout: Duration) -> Result<(), String> {
     let c = rt.inspect(id).await.map_err(|e| e.to_string())?;
     match &d.reload {
         Reload::Http { port, path, metric } => {
@@ -25,21 +26,21 @@ pub async fn reload<R: Runtime>(rt: &R, id: &str, d: &Desired, timeout: Duration
         }
         Reload::Signal { signal, validate } => {
             // A collector exits when SIGHUP brings a config it cannot build: check first.
-            let check = ContainerSpec {
-                name: format!("{}-validate", d.spec.name),
-                cmd: Some(validate.clone()),
+            let check = Container {
+                command: Some(validate.clone()),
                 ports: Vec::new(),
                 ip: None,
                 aliases: Vec::new(),
-                restart: "no".to_owned(),
+                restart: Some(Restart::No),
                 healthcheck: None,
-                ..d.spec.clone()
+                ..d.container.clone()
             };
-            let (code, output) = rt.run(&check, timeout).await.map_err(|e| e.to_string())?;
+            let name = format!("{}-validate", d.name);
+            let (code, output) = rt.run(&name, &check, timeout).await.map_err(|e| e.to_string())?;
             if code != 0 {
                 return Err(format!("the new config does not validate (exit {code}): {}", output.trim()));
             }
-            rt.signal(id, signal).await.map_err(|e| e.to_string())
+            rt.signal(id, *signal).await.map_err(|e| e.to_string())
         }
         Reload::Grafana { port, user, password, .. } => {
             // Grafana's own default when the stack declares no admin password.

@@ -38,7 +38,7 @@ impl Report for Text {
                 crate::plan::Action::Remove => "31",
                 _ => "32",
             };
-            let reason = if s.reason.is_empty() { String::new() } else { format!("  ({})", s.reason) };
+            let reason = if s.reason.is_unchanged() { String::new() } else { format!("  ({})", s.reason) };
             let _ = writeln!(out, "  {} {}{reason}", self.paint(colour, &action), s.service);
         }
         if plan.is_noop() {

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use super::{SwitchError, tls};
 use crate::model::{SECRETS_MOUNT, Secret};
-use crate::plan::{Activation, Desired, Reload};
-use crate::runtime::{Mount, MountKind, Runtime, RuntimeError, label};
+use crate::deployment::{Deployment, Mount, Reload, Unit, label};
+use crate::runtime::{Runtime, RuntimeError};
 use crate::store::{Secrets, Store};
 
 /// Where a certificate's CA lives in the stack's secrets folder.
@@ -25,7 +25,7 @@ pub struct Written {
 /// With `write` false (status), only what the last switch wrote is used.
 /// With `pull`, an image that is not on the machine is pulled first: its `USER` says who
 /// must own the files.
-pub async fn materialize<R: Runtime>(rt: &R, store: &Store, a: &mut Activation, write: bool, pull: bool) -> Result<Written, SwitchError> {
+pub async fn materialize<R: Runtime>(rt: &R, store: &Store, a: &mut Deployment, write: bool, pull: bool) -> Result<Written, SwitchError> {
     let secrets = store.secrets(&a.stack);
     let mut out = Written::default();
     if a.services.iter().all(|d| d.secrets.is_empty()) {
@@ -55,8 +55,7 @@ pub async fn materialize<R: Runtime>(rt: &R, store: &Store, a: &mut Activation, 
                 digest.update(file.as_bytes());
                 digest.update(&(bytes.len() as u64).to_le_bytes());
                 digest.update(&bytes);
-                d.spec.mounts.push(Mount {
-                    kind: MountKind::Bind,
+                d.container.mounts.push(Mount::Bind {
                     source: secrets.path(&d.service, &file).display().to_string(),
                     target: format!("{SECRETS_MOUNT}/{file}"),
                     read_only: true,
@@ -70,7 +69,7 @@ pub async fn materialize<R: Runtime>(rt: &R, store: &Store, a: &mut Activation, 
         }
         if complete {
             let digest = digest.finalize().to_hex()[..16].to_owned();
-            d.spec.labels.insert(label::SECRETS.to_owned(), digest.clone());
+            d.container.labels.insert(label::SECRETS.to_owned(), digest.clone());
             d.secrets_digest = Some(digest);
         }
     }
@@ -177,9 +176,9 @@ fn certificate(
 /// The uid and gid a container runs as, when it is not root: its secret files are made
 /// theirs, since they are 0600. A user given by name cannot be mapped from outside the
 /// image, so it is refused with what to write instead.
-async fn owner_of<R: Runtime>(rt: &R, d: &Desired, pull: bool) -> Result<Option<(u32, u32)>, SwitchError> {
-    let image = &d.spec.image;
-    let user = match &d.spec.user {
+async fn owner_of<R: Runtime>(rt: &R, d: &Unit, pull: bool) -> Result<Option<(u32, u32)>, SwitchError> {
+    let image = &d.container.image;
+    let user = match &d.container.user {
         Some(u) => Some(u.clone()),
         None => match rt.image_user(image).await {
             Err(RuntimeError::NotFound { .. }) if pull => {
@@ -210,7 +209,7 @@ async fn owner_of<R: Runtime>(rt: &R, d: &Desired, pull: bool) -> Result<Option<
 }
 
 /// Secret files of a stack a container mounts, for a test or a report: `(service, file)`.
-pub fn files_of(a: &Activation) -> BTreeMap<String, Vec<String>> {
+pub fn files_of(a: &Deployment) -> BTreeMap<String, Vec<String>> {
     a.services
         .iter()
         .filter(|d| !d.secrets.is_empty())

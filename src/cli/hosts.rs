@@ -6,7 +6,7 @@ use super::{Cli, Error, Output, stack_arg};
 use crate::apply::hosts::{self, HostsChange};
 use crate::exit;
 use crate::plan;
-use crate::render::Build;
+use crate::build::Build;
 use crate::store::Store;
 
 /// Print the stack's host names for /etc/hosts, or write them there with `--apply`.

@@ -259,7 +259,7 @@ pub fn status(cli: &Cli, args: &StatusArgs, out: &Output) -> Result<u8, Error> {
             }
         }
         let (generation, services) = apply::status(&rt, &store, &stack).await.map_err(switch_error)?;
-        let drift = services.iter().any(|s| s.state != "ok");
+        let drift = services.iter().any(|s| s.state != crate::apply::State::Ok);
         if args.json {
             crate::stdout::line(&serde_json::json!({"stack": stack, "generation": generation, "drift": drift, "services": services}).to_string());
         } else {
@@ -268,7 +268,7 @@ pub fn status(cli: &Cli, args: &StatusArgs, out: &Output) -> Result<u8, Error> {
                 None => crate::stdout::line(&format!("{stack}: no generation is current")),
             }
             for s in &services {
-                crate::stdout::line(&format!("  {:<20} {:<9} {}", s.service, s.state, s.detail));
+                crate::stdout::line(&format!("  {:<20} {:<9} {}", s.service, s.state.name(), s.detail));
             }
         }
         Ok(if drift || generation.is_none() { exit::DIFFERENT } else { exit::OK })

@@ -26,7 +26,7 @@ pub use style::Style;
 
 use hunks::Hunk;
 
-/// A build's files by path relative to its root, `/` as separator (see [`crate::render::Build`]).
+/// A build's files by path relative to its root, `/` as separator (see [`crate::build::Build`]).
 pub type Files = BTreeMap<String, Vec<u8>>;
 
 /// How a file differs between the old and the new build.

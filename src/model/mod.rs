@@ -12,6 +12,7 @@ mod prometheus;
 mod secret;
 mod service;
 mod units;
+pub mod versions;
 
 pub use collector::{Collector, Entry, Pipeline, Signal};
 pub use grafana::{Dashboard, Datasource, Grafana, Panel, PanelKind, PanelLink, Query};
@@ -26,7 +27,7 @@ pub use secret::{SECRETS_MOUNT, Secret, looks_secret};
 pub use units::{Cpus, Dialect, Duration, MIN_MEMORY, Memory, PrometheusSize};
 pub use service::{
     App, Component, Container, File, FileFormat, Healthcheck, Ingest, Kind, Probe, PushReceiver,
-    Service, Volume,
+    Restart, Service, Volume,
 };
 
 use std::collections::BTreeMap;
@@ -50,6 +51,11 @@ pub struct Stack {
 }
 
 impl Stack {
+    /// The engine's name of a named volume of the stack.
+    pub fn volume_name(&self, volume: &str) -> String {
+        format!("{}-{volume}", self.name)
+    }
+
     /// Services of one kind, in name order.
     pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Service> {
         self.services.values().filter(move |s| s.kind() == kind)

@@ -100,6 +100,16 @@ pub struct Alertmanager {
     pub default_receiver: Option<(String, Span)>,
 }
 
+impl Alertmanager {
+    /// The receiver alerts go to when no route claims them and the stack names none.
+    pub const DEFAULT_RECEIVER: &str = "default";
+
+    /// The root route's receiver.
+    pub fn root_receiver(&self) -> String {
+        self.default_receiver.as_ref().map_or_else(|| Self::DEFAULT_RECEIVER.to_owned(), |(r, _)| r.clone())
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Route {
     pub receiver: String,

@@ -87,7 +87,7 @@ pub struct Service {
     pub labels: BTreeMap<String, String>,
     /// Files under `/run/secrets/`, by name; values never enter the build.
     pub secrets: BTreeMap<String, super::Secret>,
-    pub restart: String,
+    pub restart: Restart,
     /// Telemetry this service takes in, and how a collector sends it (see `Collector::send`).
     pub accepts: BTreeMap<Signal, Ingest>,
     /// How Grafana reaches this service as a data source, if it is one.
@@ -105,6 +105,14 @@ impl Service {
             Component::Jaeger(_) => Kind::Jaeger,
             Component::Grafana(_) => Kind::Grafana,
             Component::Container(_) => Kind::Container,
+        }
+    }
+
+    /// Whether the service reads files from the build's `configs/` folder.
+    pub fn mounts_configs(&self) -> bool {
+        match &self.component {
+            Component::Container(c) => !c.files.is_empty(),
+            _ => true,
         }
     }
 
@@ -173,6 +181,36 @@ pub struct Healthcheck {
     pub timeout: Duration,
     pub retries: u32,
     pub start_period: Duration,
+}
+
+/// When the engine starts a container again after it stops.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Restart {
+    No,
+    Always,
+    OnFailure,
+    /// Compose's and obsbuild's default.
+    #[default]
+    UnlessStopped,
+}
+
+impl Restart {
+    pub const ALL: [Restart; 4] = [Restart::No, Restart::Always, Restart::OnFailure, Restart::UnlessStopped];
+
+    /// As compose files and engines write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Restart::No => "no",
+            Restart::Always => "always",
+            Restart::OnFailure => "on-failure",
+            Restart::UnlessStopped => "unless-stopped",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Restart> {
+        Restart::ALL.into_iter().find(|r| r.name() == text)
+    }
 }
 
 /// An HTTP readiness endpoint: `GET http://<service>:<port><path>` answers 2xx when ready.

@@ -19,15 +19,15 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-/// Host name → address, as a build's activation document carries them.
+/// Host name → address, as a build's deployment document carries them.
 pub type Entries = BTreeMap<String, IpAddr>;
 
 const BEGIN: &str = "# BEGIN obsbuild ";
 const END: &str = "# END obsbuild ";
 
-/// The entries a build carries, from its activation document alone (no script is read).
-pub fn of_build(build: &crate::render::Build) -> Result<Entries, String> {
-    super::load(build, std::path::Path::new(super::CONFIGS)).map(|a| a.hosts)
+/// The entries a build carries, from its deployment document alone (no script is read).
+pub fn of_build(build: &crate::build::Build) -> Result<Entries, String> {
+    crate::deployment::Deployment::from_files(&build.stack, &build.files).map(|d| d.hosts).map_err(|e| e.to_string())
 }
 
 /// Said after the `BEGIN` line when the file's last line had no line break and obsbuild

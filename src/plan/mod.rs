@@ -5,7 +5,5 @@ mod desired;
 pub mod hosts;
 mod steps;
 
-pub use desired::{
-    ACTIVATION, Activation, CONFIGS, Desired, Reload, Strategy, activation, config_hashes, container_name, load, spec_hash,
-};
-pub use steps::{Action, Plan, Step, plan};
+pub use desired::{config_hashes, deployment};
+pub use steps::{Action, Plan, Reason, Step, plan};

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::desired::{Desired, Reload};
-use crate::runtime::{ContainerInfo, label};
+use crate::deployment::{Reload, Unit, label};
+use crate::runtime::ContainerInfo;
 
 /// What happens to one service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -42,15 +42,71 @@ impl Action {
     }
 }
 
+/// Why a service gets its action: what decides what a switch does with a leftover, and
+/// what the plan says to the reader ([`std::fmt::Display`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Nothing changed (with [`Action::Keep`]).
+    Unchanged,
+    NotRunning,
+    Image { from: String, to: String },
+    /// Command, environment, ports, mounts, network or address.
+    Spec,
+    /// A secret's value changed (values are never shown).
+    Secret,
+    /// A secret comes from somewhere else (the review: values are read at switch time).
+    SecretSource,
+    Stopped,
+    /// The config files it reads changed (`known: false`: the running container's config is
+    /// unknown); `reloads`: whether it takes them in place.
+    Config { known: bool, reloads: bool },
+    /// A container of an interrupted switch (its service is still in the stack).
+    LeftOver,
+    /// The service is no longer in the stack.
+    Gone,
+}
+
+impl Reason {
+    pub fn is_unchanged(&self) -> bool {
+        *self == Reason::Unchanged
+    }
+}
+
+/// As the plan prints it: JSON readers get the same sentence as people.
+impl serde::Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let why = |known: bool| if known { "config files changed" } else { "config of the running container unknown" };
+        match self {
+            Reason::Unchanged => Ok(()),
+            Reason::NotRunning => f.write_str("not running"),
+            Reason::Image { from, to } => write!(f, "image {from} → {to}"),
+            Reason::Spec => f.write_str("command, environment, ports, mounts, network or address changed"),
+            Reason::Secret => f.write_str("a secret changed (values are never shown)"),
+            Reason::SecretSource => f.write_str("a secret's source changed; recreated if its value differs"),
+            Reason::Stopped => f.write_str("stopped"),
+            Reason::Config { known, reloads: true } => f.write_str(why(*known)),
+            Reason::Config { known, reloads: false } => write!(f, "{}; it cannot reload", why(*known)),
+            Reason::LeftOver => f.write_str("left over from an interrupted switch"),
+            Reason::Gone => f.write_str("no longer in the stack"),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Step {
     pub service: String,
     pub action: Action,
-    pub reason: String,
+    pub reason: Reason,
     /// The container there now, if any.
     pub current: Option<ContainerInfo>,
     /// What the service should be; `None` for removals.
-    pub desired: Option<Desired>,
+    pub desired: Option<Unit>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -73,26 +129,26 @@ impl Plan {
 /// should (`desired`). `applied` is the config hash each service runs with now (from the
 /// current generation), `None` when unknown: then a running service whose spec matches is
 /// restarted to be sure it reads the target config.
-pub fn plan(desired: &[Desired], running: &[ContainerInfo], applied: Option<&BTreeMap<String, String>>) -> Plan {
+pub fn plan(desired: &[Unit], running: &[ContainerInfo], applied: Option<&BTreeMap<String, String>>) -> Plan {
     let mut steps = Vec::new();
-    let wanted: BTreeSet<&str> = desired.iter().map(|d| d.spec.name.as_str()).collect();
+    let wanted: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
     for d in order(desired) {
-        let current = running.iter().find(|c| c.name == d.spec.name).cloned();
+        let current = running.iter().find(|c| c.name == d.name).cloned();
         let (action, reason) = match &current {
-            None => (Action::Create, "not running".to_owned()),
+            None => (Action::Create, Reason::NotRunning),
             Some(c) if c.label(label::SPEC) != Some(d.spec_hash.as_str()) => (Action::Recreate, recreate_reason(c, d)),
             // A container mounts a secret file by inode: a new value needs a new container.
             Some(c) if d.secrets_digest.is_some() && c.label(label::SECRETS) != d.secrets_digest.as_deref() => {
-                (Action::Recreate, "a secret changed (values are never shown)".to_owned())
+                (Action::Recreate, Reason::Secret)
             }
-            Some(c) if !c.running => (Action::Restart, "stopped".to_owned()),
+            Some(c) if !c.running => (Action::Restart, Reason::Stopped),
             Some(_) => match applied.and_then(|a| a.get(&d.service)) {
-                Some(hash) if *hash == d.config_hash => (Action::Keep, String::new()),
+                Some(hash) if *hash == d.config_hash => (Action::Keep, Reason::Unchanged),
                 known => {
-                    let why = if known.is_some() { "config files changed" } else { "config of the running container unknown" };
+                    let known = known.is_some();
                     match d.reload {
-                        Reload::Restart => (Action::Restart, format!("{why}; it cannot reload")),
-                        _ => (Action::Reload, why.to_owned()),
+                        Reload::Restart => (Action::Restart, Reason::Config { known, reloads: false }),
+                        _ => (Action::Reload, Reason::Config { known, reloads: true }),
                     }
                 }
             },
@@ -103,30 +159,26 @@ pub fn plan(desired: &[Desired], running: &[ContainerInfo], applied: Option<&BTr
     extra.sort_by(|a, b| a.name.cmp(&b.name));
     for c in extra {
         let service = c.label(label::SERVICE).unwrap_or(&c.name).to_owned();
-        let reason = if desired.iter().any(|d| d.service == service) {
-            "left over from an interrupted switch".to_owned()
-        } else {
-            "no longer in the stack".to_owned()
-        };
+        let reason = if desired.iter().any(|d| d.service == service) { Reason::LeftOver } else { Reason::Gone };
         steps.push(Step { service, action: Action::Remove, reason, current: Some(c.clone()), desired: None });
     }
     Plan { steps }
 }
 
-fn recreate_reason(c: &ContainerInfo, d: &Desired) -> String {
-    if c.image != d.spec.image {
-        format!("image {} → {}", c.image, d.spec.image)
+fn recreate_reason(c: &ContainerInfo, d: &Unit) -> Reason {
+    if c.image != d.container.image {
+        Reason::Image { from: c.image.clone(), to: d.container.image.clone() }
     } else {
-        "command, environment, ports, mounts, network or address changed".to_owned()
+        Reason::Spec
     }
 }
 
 /// Services in an order where each comes after what it depends on (names break ties).
-fn order(desired: &[Desired]) -> Vec<&Desired> {
-    let by_name: BTreeMap<&str, &Desired> = desired.iter().map(|d| (d.service.as_str(), d)).collect();
+fn order(desired: &[Unit]) -> Vec<&Unit> {
+    let by_name: BTreeMap<&str, &Unit> = desired.iter().map(|d| (d.service.as_str(), d)).collect();
     let mut done: BTreeSet<&str> = BTreeSet::new();
     let mut out = Vec::new();
-    fn visit<'a>(name: &'a str, by_name: &BTreeMap<&'a str, &'a Desired>, done: &mut BTreeSet<&'a str>, out: &mut Vec<&'a Desired>, depth: usize) {
+    fn visit<'a>(name: &'a str, by_name: &BTreeMap<&'a str, &'a Unit>, done: &mut BTreeSet<&'a str>, out: &mut Vec<&'a Unit>, depth: usize) {
         if done.contains(name) || depth > by_name.len() {
             return;
         }

@@ -4,11 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::Doc;
-use super::layout::{config_file, in_container};
+use crate::build::layout::{config_file, in_container};
 use crate::model::{Alertmanager, Component, Service, Stack};
 
-/// The receiver alerts go to when no route claims them.
-pub const DEFAULT_RECEIVER: &str = "default";
 
 pub fn command(service: &Service) -> Vec<String> {
     vec![
@@ -40,7 +38,7 @@ pub fn config(stack: &Stack, am: &Alertmanager) -> Doc {
         doc.set("global", Doc::from_tree(&global));
     }
 
-    let default = am.default_receiver.as_ref().map(|(r, _)| r.clone()).unwrap_or_else(|| DEFAULT_RECEIVER.to_owned());
+    let default = am.root_receiver();
     let mut route = Doc::map().with("receiver", default);
     if let Some(r) = &route_settings {
         route.merge_tree(r);

@@ -3,22 +3,14 @@
 use std::collections::BTreeMap;
 
 use super::Doc;
-use super::layout::{config_file, in_container};
+use crate::build::layout::{config_file, in_container};
+use crate::model::versions::collector;
 use crate::model::{Collector, Entry, Service, Version};
 
-/// Component types renamed to lower_snake_case; older collectors know only the old name,
-/// newer ones still accept it but warn, so each version gets the name it prefers.
-const RENAMES: [(Section, &str, &str, Version); 4] = [
-    (Section::Exporters, "otlp_grpc", "otlp", Version::new(0, 144, 0)),
-    (Section::Exporters, "otlp_http", "otlphttp", Version::new(0, 144, 0)),
-    (Section::Receivers, "file_log", "filelog", Version::new(0, 149, 0)),
-    (Section::Exporters, "prometheus_remote_write", "prometheusremotewrite", Version::new(0, 154, 0)),
-];
-
+/// Where a component id sits: only receivers and exporters were renamed.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Section {
-    Receivers,
-    Exporters,
+    Renamed(collector::Section),
     Other,
 }
 
@@ -29,8 +21,8 @@ fn dialect(section: Section, id: &str, version: Option<Version>) -> String {
         Some((k, r)) => (k, Some(r)),
         None => (id, None),
     };
-    for (s, new, old, since) in RENAMES {
-        if s == section && kind == new && version < since {
+    for (s, new, old, since) in collector::RENAMES {
+        if Section::Renamed(s) == section && kind == new && version < since {
             return match rest {
                 Some(r) => format!("{old}/{r}"),
                 None => old.to_owned(),
@@ -74,11 +66,11 @@ pub fn config(service: &Service, c: &Collector) -> Doc {
     if !c.extensions.is_empty() {
         doc.set("extensions", section(&c.extensions, Section::Other, v));
     }
-    doc.set("receivers", section(&c.receivers, Section::Receivers, v));
+    doc.set("receivers", section(&c.receivers, Section::Renamed(collector::Section::Receivers), v));
     if !c.processors.is_empty() {
         doc.set("processors", section(&c.processors, Section::Other, v));
     }
-    doc.set("exporters", section(&c.exporters, Section::Exporters, v));
+    doc.set("exporters", section(&c.exporters, Section::Renamed(collector::Section::Exporters), v));
     if !c.connectors.is_empty() {
         doc.set("connectors", section(&c.connectors, Section::Other, v));
     }
@@ -98,11 +90,11 @@ pub fn config(service: &Service, c: &Collector) -> Doc {
                 if c.connectors.contains_key(x) { x.clone() } else { dialect(which, x, v) }
             }))
         };
-        let mut pipeline = Doc::map().with("receivers", rename(&p.receivers, Section::Receivers));
+        let mut pipeline = Doc::map().with("receivers", rename(&p.receivers, Section::Renamed(collector::Section::Receivers)));
         if !p.processors.is_empty() {
             pipeline.set("processors", Doc::strs(p.processors.clone()));
         }
-        pipeline.set("exporters", rename(&p.exporters, Section::Exporters));
+        pipeline.set("exporters", rename(&p.exporters, Section::Renamed(collector::Section::Exporters)));
         pipelines.set(id, pipeline);
     }
     svc.set("pipelines", pipelines);
@@ -118,12 +110,12 @@ mod tests {
     fn old_collectors_get_old_names() {
         let old = Some(Version::new(0, 143, 0));
         let new = Some(Version::new(0, 159, 0));
-        assert_eq!(dialect(Section::Exporters, "otlp_grpc/jaeger", old), "otlp/jaeger");
-        assert_eq!(dialect(Section::Exporters, "otlp_http", old), "otlphttp");
-        assert_eq!(dialect(Section::Exporters, "otlp_grpc/jaeger", new), "otlp_grpc/jaeger");
-        assert_eq!(dialect(Section::Receivers, "otlp", old), "otlp");
-        assert_eq!(dialect(Section::Receivers, "file_log/docker", Some(Version::new(0, 148, 0))), "filelog/docker");
+        assert_eq!(dialect(Section::Renamed(collector::Section::Exporters), "otlp_grpc/jaeger", old), "otlp/jaeger");
+        assert_eq!(dialect(Section::Renamed(collector::Section::Exporters), "otlp_http", old), "otlphttp");
+        assert_eq!(dialect(Section::Renamed(collector::Section::Exporters), "otlp_grpc/jaeger", new), "otlp_grpc/jaeger");
+        assert_eq!(dialect(Section::Renamed(collector::Section::Receivers), "otlp", old), "otlp");
+        assert_eq!(dialect(Section::Renamed(collector::Section::Receivers), "file_log/docker", Some(Version::new(0, 148, 0))), "filelog/docker");
         let v = Some(Version::new(0, 153, 0));
-        assert_eq!(dialect(Section::Exporters, "prometheus_remote_write/prometheus", v), "prometheusremotewrite/prometheus");
+        assert_eq!(dialect(Section::Renamed(collector::Section::Exporters), "prometheus_remote_write/prometheus", v), "prometheusremotewrite/prometheus");
     }
 }

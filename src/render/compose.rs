@@ -1,7 +1,7 @@
 //! `docker-compose.yml` of the stack, in the compose spec's form: no `version:` key, a
 //! healthcheck wherever the image can run one, named volumes for data, limits where set.
 
-use super::layout::{CONFIG_DIR, CONFIG_MOUNT};
+use crate::build::layout::{CONFIG_DIR, CONFIG_MOUNT};
 use super::{Doc, alertmanager, collector, grafana, jaeger, loki, prometheus};
 use crate::model::{Component, Port, Protocol, Service, Stack, Volume};
 
@@ -103,14 +103,9 @@ fn volumes(stack: &Stack) -> Doc {
     names.dedup();
     let mut doc = Doc::map();
     for name in names {
-        doc.set(name, Doc::map().with("name", volume_name(stack, name)));
+        doc.set(name, Doc::map().with("name", stack.volume_name(name)));
     }
     doc
-}
-
-/// The Docker name of a named volume of the stack.
-pub fn volume_name(stack: &Stack, volume: &str) -> String {
-    format!("{}-{volume}", stack.name)
 }
 
 /// The command a component runs: the script's `command` if it gave one, else the
@@ -149,14 +144,6 @@ pub fn environment(service: &Service) -> std::collections::BTreeMap<String, Stri
     environment
 }
 
-/// Whether a service reads files from the build's `configs/` folder.
-pub fn mounts_configs(service: &Service) -> bool {
-    match &service.component {
-        Component::Container(c) => !c.files.is_empty(),
-        _ => true,
-    }
-}
-
 pub fn port(p: &Port) -> String {
     let host = match p.host_ip {
         std::net::IpAddr::V4(ip) => ip.to_string(),
@@ -185,7 +172,7 @@ fn service_doc(stack: &Stack, service: &Service) -> Doc {
         doc.set("ports", Doc::strs(service.ports.iter().map(port)));
     }
     let mut volumes = Vec::new();
-    if mounts_configs(service) {
+    if service.mounts_configs() {
         volumes.push(format!("./{CONFIG_DIR}:{CONFIG_MOUNT}:ro"));
     }
     for v in &service.volumes {
@@ -244,6 +231,6 @@ fn service_doc(stack: &Stack, service: &Service) -> Doc {
         labels.set(k, v.as_str());
     }
     doc.set("labels", labels);
-    doc.set("restart", service.restart.as_str());
+    doc.set("restart", service.restart.name());
     doc
 }

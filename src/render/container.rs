@@ -1,7 +1,7 @@
 //! Files of a plain container, written as the script gave them.
 
 use super::Doc;
-use super::layout::service_dir;
+use crate::build::layout::service_dir;
 use crate::model::{Container, FileFormat, Service, Tree};
 
 pub fn files(service: &Service, c: &Container, header: &[String]) -> Vec<(String, String)> {

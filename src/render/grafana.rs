@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::dashboard;
-use super::layout::{in_container, service_dir};
+use crate::build::layout::{in_container, service_dir};
 use super::Doc;
 use crate::model::{Datasource, Grafana, Service, Stack, Version};
 

@@ -1,7 +1,7 @@
 //! Loki's config: the settings tree, top-level keys in the order Loki's docs use.
 
 use super::Doc;
-use super::layout::{config_file, in_container};
+use crate::build::layout::{config_file, in_container};
 use crate::model::{Service, Tree};
 
 const ORDER: [&str; 14] = [

@@ -9,51 +9,22 @@ mod collector;
 pub mod compose;
 mod container;
 mod dashboard;
-mod doc;
+
 pub(crate) mod grafana;
 mod jaeger;
-pub mod layout;
 mod loki;
 mod prometheus;
 mod readme;
 
 use std::collections::BTreeMap;
-
-pub use alertmanager::DEFAULT_RECEIVER;
-pub use doc::Doc;
-pub use layout::{CONFIG_MOUNT, config_file, rule_tests_file};
-
-/// The Prometheus versions where rendering changes, for checks that depend on them.
-pub mod prometheus_dialect {
-    pub use super::prometheus::{NEWEST, OTLP_RECEIVER, RETENTION_IN_CONFIG, version};
-}
-
-/// How Jaeger's in-memory store is sized from the container's memory, for the check that
-/// warns about a `max_traces` the memory cannot hold.
-pub mod jaeger_sizing {
-    pub use super::jaeger::{BYTES_PER_TRACE, max_traces};
-}
+use crate::doc::Doc;
+use crate::build::{Build, Launch, config_file, layout};
 
 use crate::model::{Component, Stack};
 
 /// Bumped whenever rendering changes for the same model, so the store never mixes builds
 /// of two renderer versions under one hash.
 pub const FORMAT_VERSION: u32 = 1;
-
-/// A rendered stack: every file of its build by path relative to the build's root
-/// (`docker-compose.yml`, `configs/loki.yaml`, ...), with `/` as separator.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Build {
-    /// The stack's name; it ends the store path (`<hash>-<stack>`).
-    pub stack: String,
-    pub files: BTreeMap<String, Vec<u8>>,
-}
-
-impl Build {
-    fn add(&mut self, path: String, text: String) {
-        self.files.insert(path, text.into_bytes());
-    }
-}
 
 /// The header of every generated YAML file.
 fn header(stack: &Stack) -> Vec<String> {
@@ -71,7 +42,7 @@ fn yaml(stack: &Stack, doc: &Doc) -> String {
 
 /// Renders every file of a validated stack.
 pub fn render(stack: &Stack) -> Build {
-    let mut build = Build { stack: stack.name.clone(), files: BTreeMap::new() };
+    let mut build = Build::new(stack.name.clone(), BTreeMap::new());
     let mut compose_header = header(stack);
     compose_header.extend(compose::header(stack));
     let lines: Vec<&str> = compose_header.iter().map(String::as_str).collect();
@@ -118,10 +89,10 @@ pub fn render(stack: &Stack) -> Build {
         }
     }
     build.add("README.md".to_owned(), readme::readme(stack, &build));
-    // Last: it hashes the config files each service reads.
-    let activation = crate::plan::activation(stack, &build);
-    let mut json = serde_json::to_string_pretty(&activation).unwrap_or_default();
-    json.push('\n');
-    build.add(crate::plan::ACTIVATION.to_owned(), json);
+    build.launch = stack
+        .services
+        .values()
+        .map(|s| (s.name.clone(), Launch { command: compose::command(stack, s), environment: compose::environment(s) }))
+        .collect();
     build
 }

@@ -4,27 +4,14 @@
 //! OTLP receiver flag. A 2.x pin gets flags only (its `promtool` rejects the 3.x block).
 
 use super::Doc;
-use super::layout::{config_file, in_container, rules_file};
-use crate::model::{Prometheus, Rule, RuleTest, Service, Stack, Version};
+use crate::build::layout::{config_file, in_container, rules_file};
+use crate::model::versions::prometheus::{OUT_OF_ORDER, REMOTE_WRITE_FLAG, RETENTION_IN_CONFIG, THREE, version};
+use crate::model::{Prometheus, Rule, RuleTest, Service, Stack};
 
-/// The newest version this renderer knows; an image without a version tag gets its dialect.
-pub const NEWEST: Version = Version::new(3, 14, 0);
-/// First version with `storage.tsdb.retention` in the config file.
-pub const RETENTION_IN_CONFIG: Version = Version::new(3, 8, 0);
-/// First version with the OTLP receiver (as a feature flag until 3.0).
-pub const OTLP_RECEIVER: Version = Version::new(2, 47, 0);
-const THREE: Version = Version::new(3, 0, 0);
-/// First version with `storage.tsdb.out_of_order_time_window`.
-const OUT_OF_ORDER: Version = Version::new(2, 39, 0);
 /// How late a pushed sample may arrive. Pushed samples carry the sender's timestamps, and
 /// a collector's batches and retries deliver them out of order, which Prometheus refuses
 /// without a window; Grafana's docker-otel-lgtm (v0.31.0 `docker/prometheus.yaml`) sets 10m.
 pub const OUT_OF_ORDER_WINDOW: &str = "10m";
-const REMOTE_WRITE_FLAG: Version = Version::new(2, 33, 0);
-
-pub fn version(service: &Service) -> Version {
-    service.version.unwrap_or(NEWEST)
-}
 
 pub fn command(_stack: &Stack, service: &Service, p: &Prometheus) -> Vec<String> {
     let v = version(service);

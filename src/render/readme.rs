@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::Build;
 use super::apps::otlp_endpoint;
 use super::compose::port;
-use super::layout::APPS_COMPOSE;
+use crate::build::layout::APPS_COMPOSE;
 use crate::model::{Component, Stack, Tree};
 
 pub fn readme(stack: &Stack, build: &Build) -> String {

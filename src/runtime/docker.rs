@@ -20,9 +20,9 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 
 use super::{
-    ContainerInfo, ContainerSpec, EngineInfo, HttpRequest, HttpResponse, NetworkInfo, NetworkSpec, Result, Runtime, RuntimeError,
-    label,
+    ContainerInfo, EngineInfo, HttpRequest, HttpResponse, NetworkInfo, NetworkSpec, Result, Runtime, RuntimeError, label,
 };
+use crate::deployment::{Container, Signal};
 
 /// bollard's own limit on a call (it has no way to say "no limit"); calls that may take
 /// longer (stopping with a long grace period) raise it for themselves.
@@ -96,22 +96,22 @@ impl Docker {
     }
 
     /// `run` once the container exists: start, wait, collect.
-    async fn run_created(&self, id: &str, spec: &ContainerSpec, timeout: Duration) -> Result<(i64, String)> {
+    async fn run_created(&self, id: &str, name: &str, timeout: Duration) -> Result<(i64, String)> {
         let deadline = tokio::time::Instant::now() + timeout;
         self.start(id).await?;
         let code = match tokio::time::timeout_at(deadline, self.wait_exit(id)).await {
             Ok(code) => code?,
             Err(_) => {
                 // Best effort: the caller removes it (forcefully) anyway.
-                let _ = self.signal(id, "KILL").await;
-                return Err(RuntimeError::Timeout { operation: "run", target: spec.name.clone() });
+                let _ = self.signal(id, Signal::Kill).await;
+                return Err(RuntimeError::Timeout { operation: "run", target: name.to_owned() });
             }
         };
         // The logs are complete once the engine reports the exit; reading them is quick,
         // but bound it too.
         let output = tokio::time::timeout(CALL_TIMEOUT, self.output(id))
             .await
-            .map_err(|_| RuntimeError::Timeout { operation: "read the logs of", target: spec.name.clone() })??;
+            .map_err(|_| RuntimeError::Timeout { operation: "read the logs of", target: name.to_owned() })??;
         Ok((code, output))
     }
 }
@@ -150,13 +150,13 @@ impl Runtime for Docker {
         })
     }
 
-    async fn create(&self, spec: &ContainerSpec) -> Result<String> {
+    async fn create(&self, name: &str, spec: &Container) -> Result<String> {
         let body = convert::create_body(spec).map_err(|message| RuntimeError::Call {
             operation: "create",
-            target: spec.name.clone(),
+            target: name.to_owned(),
             message,
         })?;
-        let options = bollard::query_parameters::CreateContainerOptionsBuilder::new().name(&spec.name).build();
+        let options = bollard::query_parameters::CreateContainerOptionsBuilder::new().name(name).build();
         match self.api.create_container(Some(options), body).await {
             Ok(created) => Ok(created.id),
             // A 404 says what is missing only in its text: the image or the network.
@@ -166,11 +166,11 @@ impl Runtime for Docker {
                 } else if message.contains("network") {
                     &spec.network
                 } else {
-                    &spec.name
+                    name
                 };
-                Err(RuntimeError::NotFound { operation: "create", target: target.clone() })
+                Err(RuntimeError::NotFound { operation: "create", target: target.to_owned() })
             }
-            Err(e) => Err(fail_naming("create", &spec.name, &spec.name, e)),
+            Err(e) => Err(fail_naming("create", name, name, e)),
         }
     }
 
@@ -197,8 +197,8 @@ impl Runtime for Docker {
         self.api.rename_container(id, options).await.map_err(|e| fail_naming("rename", id, name, e))
     }
 
-    async fn signal(&self, id: &str, signal: &str) -> Result<()> {
-        let options = KillContainerOptionsBuilder::new().signal(signal).build();
+    async fn signal(&self, id: &str, signal: Signal) -> Result<()> {
+        let options = KillContainerOptionsBuilder::new().signal(signal.name()).build();
         self.api.kill_container(id, Some(options)).await.map_err(|e| fail("signal", id, e))
     }
 
@@ -322,9 +322,9 @@ impl Runtime for Docker {
         })
     }
 
-    async fn run(&self, spec: &ContainerSpec, timeout: Duration) -> Result<(i64, String)> {
-        let id = self.create(spec).await?;
-        let outcome = self.run_created(&id, spec, timeout).await;
+    async fn run(&self, name: &str, spec: &Container, timeout: Duration) -> Result<(i64, String)> {
+        let id = self.create(name, spec).await?;
+        let outcome = self.run_created(&id, name, timeout).await;
         // Removed whatever happened, forcefully if it still runs.
         let removed = self.remove(&id).await;
         let outcome = outcome?;

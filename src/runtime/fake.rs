@@ -9,9 +9,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::{
-    Attached, ContainerInfo, ContainerSpec, EngineInfo, Health, HttpRequest, HttpResponse, NetworkInfo, NetworkSpec, PublishedPort,
-    Result, Runtime, RuntimeError,
+    Attached, ContainerInfo, EngineInfo, Health, HttpRequest, HttpResponse, NetworkInfo, NetworkSpec, PublishedPort, Result,
+    Runtime, RuntimeError,
 };
+use crate::deployment::{Container, Signal};
 
 /// A failure to inject: the next call of `operation` whose target contains `target`.
 #[derive(Clone, Debug)]
@@ -39,7 +40,7 @@ type Responder = Box<dyn Fn(&ContainerInfo, u16, &str, &str) -> Option<HttpRespo
 
 #[derive(Default)]
 struct State {
-    containers: BTreeMap<String, (ContainerInfo, ContainerSpec)>,
+    containers: BTreeMap<String, (ContainerInfo, Container)>,
     networks: BTreeMap<String, NetworkSpec>,
     volumes: BTreeSet<String>,
     images: BTreeSet<String>,
@@ -142,11 +143,11 @@ impl Fake {
 
     /// A container created outside obsbuild (no labels), to check it is never touched.
     pub fn add_foreign(&self, name: &str, image: &str) -> String {
-        let spec = ContainerSpec { name: name.to_owned(), image: image.to_owned(), ..Default::default() };
+        let spec = Container { image: image.to_owned(), ..Default::default() };
         self.with(|s| {
             s.next_id += 1;
             let id = format!("foreign{:04}", s.next_id);
-            let info = info(&id, &spec, true, None, Vec::new());
+            let info = info(&id, name, &spec, true, None, Vec::new());
             s.containers.insert(id.clone(), (info, spec));
             id
         })
@@ -155,18 +156,18 @@ impl Fake {
     /// A running container created outside obsbuild (no labels) on `network`, as a stack
     /// sharing an external network, or someone's debugging shell, would have.
     pub fn add_foreign_on(&self, name: &str, image: &str, network: &str) -> String {
-        let spec = ContainerSpec { name: name.to_owned(), image: image.to_owned(), network: network.to_owned(), ..Default::default() };
+        let spec = Container { image: image.to_owned(), network: network.to_owned(), ..Default::default() };
         self.with(|s| {
             s.next_id += 1;
             let id = format!("foreign{:04}", s.next_id);
-            let info = info(&id, &spec, true, None, Vec::new());
+            let info = info(&id, name, &spec, true, None, Vec::new());
             s.containers.insert(id.clone(), (info, spec));
             id
         })
     }
 
     /// The spec a container was created from, by container name.
-    pub fn spec_of(&self, name: &str) -> Option<ContainerSpec> {
+    pub fn spec_of(&self, name: &str) -> Option<Container> {
         self.with(|s| s.containers.values().find(|(i, _)| i.name == name).map(|(_, spec)| spec.clone()))
     }
 
@@ -181,11 +182,10 @@ impl Fake {
     }
 
     /// Creates a container as the daemon does once a create request has reached it.
-    fn create_now(&self, spec: &ContainerSpec) -> Result<String> {
+    fn create_now(&self, name: &str, spec: &Container) -> Result<String> {
         self.with(|s| {
-
-            if s.containers.values().any(|(i, _)| i.name == spec.name) {
-                return Err(RuntimeError::Conflict { operation: "create", target: spec.name.clone(), message: "name in use".into() });
+            if s.containers.values().any(|(i, _)| i.name == name) {
+                return Err(RuntimeError::Conflict { operation: "create", target: name.to_owned(), message: "name in use".into() });
             }
             if !s.images.contains(&spec.image) {
                 return Err(not_found("create", &spec.image));
@@ -198,10 +198,9 @@ impl Fake {
                     s.next_port += 1;
                     s.next_port
                 });
-                let host_ip = p.host_ip.parse().unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
-                ports.push(PublishedPort { container: p.container, protocol: p.protocol.clone(), host_ip, host });
+                ports.push(PublishedPort { container: p.container, protocol: p.protocol, host_ip: p.host_ip, host });
             }
-            let container = info(&id, spec, false, None, ports);
+            let container = info(&id, name, spec, false, None, ports);
             s.containers.insert(id.clone(), (container, spec.clone()));
             Ok(id)
         })
@@ -239,14 +238,14 @@ impl Fake {
     }
 }
 
-fn info(id: &str, spec: &ContainerSpec, running: bool, health: Option<Health>, ports: Vec<PublishedPort>) -> ContainerInfo {
+fn info(id: &str, name: &str, spec: &Container, running: bool, health: Option<Health>, ports: Vec<PublishedPort>) -> ContainerInfo {
     let mut addresses = BTreeMap::new();
     if let Some(ip) = spec.ip {
         addresses.insert(spec.network.clone(), ip);
     }
     ContainerInfo {
         id: id.to_owned(),
-        name: spec.name.clone(),
+        name: name.to_owned(),
         image: spec.image.clone(),
         labels: spec.labels.clone(),
         running,
@@ -286,13 +285,13 @@ impl Runtime for Fake {
         self.with(|s| s.containers.get(id).map(|(i, _)| i.clone())).ok_or_else(|| not_found("inspect", id))
     }
 
-    async fn create(&self, spec: &ContainerSpec) -> Result<String> {
-        let late = match self.call("create", &spec.name) {
+    async fn create(&self, name: &str, spec: &Container) -> Result<String> {
+        let late = match self.call("create", name) {
             Err(e) if self.with(|s| std::mem::take(&mut s.lost_answer)) => Some(e),
             Err(e) => return Err(e),
             Ok(()) => None,
         };
-        let created = self.create_now(spec);
+        let created = self.create_now(name, spec);
         match (late, created) {
             (Some(e), Ok(id)) => {
                 self.with(|s| s.landing.insert(id, 2));
@@ -337,18 +336,17 @@ impl Runtime for Fake {
             if s.containers.values().any(|(i, _)| i.name == name) {
                 return Err(RuntimeError::Conflict { operation: "rename", target: name.to_owned(), message: "name in use".into() });
             }
-            let (i, spec) = s.containers.get_mut(id).ok_or_else(|| not_found("rename", id))?;
+            let (i, _) = s.containers.get_mut(id).ok_or_else(|| not_found("rename", id))?;
             i.name = name.to_owned();
-            spec.name = name.to_owned();
             Ok(())
         })
     }
 
-    async fn signal(&self, id: &str, signal: &str) -> Result<()> {
+    async fn signal(&self, id: &str, signal: Signal) -> Result<()> {
         self.call("signal", id)?;
         self.with(|s| {
             let name = s.containers.get(id).map(|(i, _)| i.name.clone()).ok_or_else(|| not_found("signal", id))?;
-            s.signals.push((name, signal.to_owned()));
+            s.signals.push((name, signal.name().to_owned()));
             Ok(())
         })
     }
@@ -454,8 +452,8 @@ impl Runtime for Fake {
         Ok(HttpResponse { status: if unhealthy { 503 } else { 200 }, body: "ok".into() })
     }
 
-    async fn run(&self, spec: &ContainerSpec, _timeout: Duration) -> Result<(i64, String)> {
-        self.call("run", &spec.name)?;
+    async fn run(&self, name: &str, spec: &Container, _timeout: Duration) -> Result<(i64, String)> {
+        self.call("run", name)?;
         let present = self.with(|s| s.images.contains(&spec.image));
         if present { Ok((0, String::new())) } else { Err(not_found("run", &spec.image)) }
     }

@@ -16,23 +16,9 @@ use std::time::Duration;
 
 pub use http::{HttpRequest, HttpResponse};
 
-/// Labels obsbuild puts on everything it creates; containers without them are never touched.
-pub mod label {
-    pub const STACK: &str = "obsbuild.stack";
-    pub const SERVICE: &str = "obsbuild.service";
-    pub const GENERATION: &str = "obsbuild.generation";
-    /// Hash of the container's spec: a container whose spec hash differs is recreated.
-    pub const SPEC: &str = "obsbuild.spec";
-    /// The switch that created the container, so an interrupted one can be undone.
-    pub const SWITCH: &str = "obsbuild.switch";
-    /// Keyed digest of the container's secret values: another digest means a secret changed.
-    pub const SECRETS: &str = "obsbuild.secrets";
-    /// On a network obsbuild created (with [`STACK`] naming the stack it was created for):
-    /// `down` removes only networks carrying both, never one made by hand.
-    pub const CREATED_BY: &str = "obsbuild.created-by";
-    /// The value of [`CREATED_BY`].
-    pub const CREATOR: &str = "obsbuild switch";
-}
+pub use crate::deployment::label;
+use crate::deployment::{Container, Signal};
+use crate::model::Protocol;
 
 /// What went wrong talking to the runtime, by operation.
 #[derive(Debug)]
@@ -96,7 +82,7 @@ pub struct ContainerInfo {
     pub running: bool,
     /// `None` when the container has no health check.
     pub health: Option<Health>,
-    /// Published ports: (container port, protocol, host address, host port).
+    /// Published ports.
     pub ports: Vec<PublishedPort>,
     /// Its address on each network, by network name.
     pub addresses: BTreeMap<String, Ipv4Addr>,
@@ -112,7 +98,7 @@ impl ContainerInfo {
     pub fn loopback_port(&self, container_port: u16) -> Option<u16> {
         self.ports
             .iter()
-            .find(|p| p.container == container_port && p.protocol == "tcp" && p.host_ip.is_loopback())
+            .find(|p| p.container == container_port && p.protocol == Protocol::Tcp && p.host_ip.is_loopback())
             .map(|p| p.host)
     }
 }
@@ -120,66 +106,9 @@ impl ContainerInfo {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublishedPort {
     pub container: u16,
-    pub protocol: String,
+    pub protocol: Protocol,
     pub host_ip: std::net::IpAddr,
     pub host: u16,
-}
-
-/// Everything needed to create a container. Built by the planner from the model; its
-/// hash decides whether a running container still matches.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ContainerSpec {
-    pub name: String,
-    pub image: String,
-    pub entrypoint: Option<Vec<String>>,
-    pub cmd: Option<Vec<String>>,
-    pub env: BTreeMap<String, String>,
-    pub labels: BTreeMap<String, String>,
-    pub user: Option<String>,
-    pub mounts: Vec<Mount>,
-    pub ports: Vec<PortBinding>,
-    pub network: String,
-    /// Names other containers reach it by on the network (the service name).
-    pub aliases: Vec<String>,
-    pub ip: Option<Ipv4Addr>,
-    pub healthcheck: Option<HealthcheckSpec>,
-    pub memory_bytes: Option<i64>,
-    pub nano_cpus: Option<i64>,
-    pub restart: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Mount {
-    pub kind: MountKind,
-    /// Host path (bind) or volume name.
-    pub source: String,
-    pub target: String,
-    pub read_only: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MountKind {
-    Bind,
-    Volume,
-}
-
-/// A port to publish; `host: None` lets Docker pick a free one (used for probes).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PortBinding {
-    pub container: u16,
-    pub protocol: String,
-    pub host_ip: String,
-    pub host: Option<u16>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct HealthcheckSpec {
-    pub test: Vec<String>,
-    pub interval: Duration,
-    pub timeout: Duration,
-    pub retries: u32,
-    pub start_period: Duration,
 }
 
 /// A network as the runtime reports it.
@@ -225,16 +154,17 @@ pub trait Runtime {
     /// Every container (running or not) carrying `obsbuild.stack=<stack>`.
     async fn containers(&self, stack: &str) -> Result<Vec<ContainerInfo>>;
     async fn inspect(&self, id: &str) -> Result<ContainerInfo>;
-    /// Creates (does not start) a container; returns its id.
-    async fn create(&self, spec: &ContainerSpec) -> Result<String>;
+    /// Creates (does not start) a container named `name`; returns its id. Every mount of
+    /// `container` must be placed ([`crate::deployment::Deployment::place_configs`]).
+    async fn create(&self, name: &str, container: &Container) -> Result<String>;
     async fn start(&self, id: &str) -> Result<()>;
     /// Stops a container, killing it after `grace`.
     async fn stop(&self, id: &str, grace: Duration) -> Result<()>;
     /// Removes a container (stopped or not) and its anonymous volumes.
     async fn remove(&self, id: &str) -> Result<()>;
     async fn rename(&self, id: &str, name: &str) -> Result<()>;
-    /// Sends a signal (`HUP`) to the container's main process.
-    async fn signal(&self, id: &str, signal: &str) -> Result<()>;
+    /// Sends a signal to the container's main process.
+    async fn signal(&self, id: &str, signal: Signal) -> Result<()>;
     /// How many CPUs the engine may give containers (`None` when it does not say): Docker
     /// refuses a CPU limit above it.
     async fn cpus(&self) -> Result<Option<u32>>;
@@ -263,5 +193,5 @@ pub trait Runtime {
     }
     /// Runs a one-off container to completion (e.g. a config validator); returns its exit
     /// code and output, and removes it.
-    async fn run(&self, spec: &ContainerSpec, timeout: Duration) -> Result<(i64, String)>;
+    async fn run(&self, name: &str, container: &Container, timeout: Duration) -> Result<(i64, String)>;
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::error::{Result, StoreError};
-use crate::render::Build;
+use crate::build::Build;
 
 /// Bumped whenever the hash framing or the on-disk layout changes; it is hashed, so a new
 /// format never reuses an old name.
@@ -175,10 +175,7 @@ mod tests {
     use super::*;
 
     fn build(files: &[(&str, &str)]) -> Build {
-        Build {
-            stack: "demo".into(),
-            files: files.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect(),
-        }
+        Build::new("demo", files.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect())
     }
 
     #[test]

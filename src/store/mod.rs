@@ -50,7 +50,7 @@ pub use secrets::Secrets;
 pub use verify::{Damaged, VerifyReport};
 pub use write::Added;
 
-use crate::render::Build;
+use crate::build::Build;
 use error::Result;
 
 /// A store rooted at a state directory. Opening touches nothing; directories are created
@@ -136,7 +136,7 @@ impl Store {
             Some((name_hash, stack)) if manifest.hash.starts_with(name_hash) && manifest.stack == stack => {}
             _ => return Err(corrupt("its manifest does not match the folder's name".to_owned())),
         }
-        let mut build = Build { stack: manifest.stack.clone(), files: Default::default() };
+        let mut build = Build::new(manifest.stack.clone(), Default::default());
         for (rel, entry) in &manifest.files {
             let file = path.dir.join(rel);
             let bytes = crate::files::read(&file)

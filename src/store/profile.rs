@@ -158,10 +158,10 @@ impl Profile<'_> {
     /// Puts the `configs/` files of `build` into the live folder: each file replaced by
     /// an atomic rename (no container reads half a file), files the build does not have
     /// removed. Services reload only once every file is in place.
-    pub fn write_live(&self, build: &crate::render::Build) -> Result<()> {
+    pub fn write_live(&self, build: &crate::build::Build) -> Result<()> {
         let live = self.live_dir();
         fsutil::ensure_dir(&live)?;
-        let prefix = format!("{}/", crate::render::layout::CONFIG_DIR);
+        let prefix = format!("{}/", crate::build::layout::CONFIG_DIR);
         let wanted: std::collections::BTreeSet<String> =
             build.files.keys().filter_map(|p| p.strip_prefix(&prefix).map(str::to_owned)).collect();
         for rel in &wanted {

@@ -15,7 +15,7 @@ use super::hash::{self, MANIFEST, Manifest, TMP_PREFIX, TRASH_PREFIX};
 use super::history::{Record, RecordMeta};
 use super::lock::StoreLock;
 use super::{Store, StorePath, exists};
-use crate::render::Build;
+use crate::build::Build;
 
 /// What [`Store::add_and_record`] did.
 #[derive(Debug)]

@@ -15,16 +15,7 @@ const REMOVED: [(&str, Version, &str); 4] = [
     ("loki", Version::new(0, 131, 0), "Loki takes OTLP: use `otlp_http` with `endpoint: \"http://loki:3100/otlp\"`"),
 ];
 
-/// Old names that still work but warn on every start, from the version that renamed them.
-pub(super) const ALIASES: [(&str, &str, Version); 4] = [
-    ("otlp", "otlp_grpc", Version::new(0, 144, 0)),
-    ("otlphttp", "otlp_http", Version::new(0, 144, 0)),
-    ("prometheusremotewrite", "prometheus_remote_write", Version::new(0, 154, 0)),
-    ("filelog", "file_log", Version::new(0, 149, 0)),
-];
-
-/// The newest collector this release of obsbuild knows.
-const NEWEST: Version = Version::new(0, 159, 0);
+use crate::model::versions::collector::{NEWEST, RENAMES};
 
 pub fn check(check: &mut Check) {
     for s in check.stack.services.values() {
@@ -79,7 +70,7 @@ fn components(check: &mut Check, s: &Service, c: &Collector, version: Version) {
     for (what, entries) in sections {
         for (id, e) in entries {
             let kind = Entry::type_of(id);
-            for (old, new, since) in ALIASES {
+            for (_, new, old, since) in RENAMES {
                 if kind == old && version >= since && !(old == "otlp" && what == "receiver") {
                     let renamed = id.replacen(old, new, 1);
                     let d = check.error(&e.span, id, format!("{what} `{id}` of `{}` uses the old name `{old}`, renamed `{new}` in v{since}", s.name));

@@ -79,17 +79,17 @@ fn jaeger(check: &mut Check, s: &Service) {
 }
 
 /// A `max_traces` the container's memory cannot hold by the rule that sizes it when unset
-/// (`render::jaeger_sizing::BYTES_PER_TRACE` a trace): Jaeger is killed when the store fills.
+/// (`model::versions::jaeger::BYTES_PER_TRACE` a trace): Jaeger is killed when the store fills.
 fn jaeger_memory(check: &mut Check, s: &Service, settings: &Tree) {
     let Some(memory) = &s.memory else { return };
-    let fits = crate::render::jaeger_sizing::max_traces(s);
+    let fits = crate::model::versions::jaeger::max_traces(s);
     let backends = settings.get("extensions").and_then(|e| e.get("jaeger_storage")).and_then(|j| j.get("backends")).and_then(Tree::as_object);
     for (name, backend) in backends.into_iter().flatten() {
         let Some(max) = backend.get("memory").and_then(|m| m.get("max_traces")).and_then(Tree::as_i64) else { continue };
         if max > fits {
             let d = check.warning(&s.span, "max_traces", format!(
                 "`max_traces: {max}` of `{}` (backend `{name}`) may not fit in `memory: \"{}\"`: at about {} KiB a trace it holds {fits}",
-                s.name, memory.text(), crate::render::jaeger_sizing::BYTES_PER_TRACE >> 10
+                s.name, memory.text(), crate::model::versions::jaeger::BYTES_PER_TRACE >> 10
             ));
             *d = d.clone().help(format!("leave `max_traces` out to size it from `memory` ({fits}), or give the container more `memory`"));
         }

@@ -6,7 +6,7 @@ use super::Check;
 use super::hosts::{check_target, host_port};
 use crate::diagnostic::{Span, suggest};
 use crate::model::{Alertmanager, Component, Prometheus, Service};
-use crate::render::prometheus_dialect::{OTLP_RECEIVER, RETENTION_IN_CONFIG, version};
+use crate::model::versions::prometheus::{OTLP_RECEIVER, RETENTION_IN_CONFIG, version};
 
 pub fn check(check: &mut Check) {
     for s in check.stack.services.values() {
@@ -145,7 +145,7 @@ fn dialect(check: &mut Check, s: &Service, p: &Prometheus) {
 
 fn routes(check: &mut Check, s: &Service, a: &Alertmanager) {
     let names: Vec<&str> = a.receivers.keys().map(String::as_str).collect();
-    let default = a.default_receiver.clone().map(|(r, _)| r).unwrap_or_else(|| crate::render::DEFAULT_RECEIVER.to_owned());
+    let default = a.root_receiver();
     if !a.receivers.contains_key(&default) {
         let span = a.default_receiver.as_ref().map(|(_, sp)| sp.clone()).unwrap_or_else(|| s.span.clone());
         let d = check.error(&span, &default, format!("the root route of `{}` sends to receiver `{default}`, which is not declared", s.name));

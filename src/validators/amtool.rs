@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 
 use super::{Checked, Context, Input, Job, complaint, quoted};
 use crate::model::{Alertmanager, Component, Service};
-use crate::render::config_file;
+use crate::build::config_file;
 
 const TOOL: &str = "amtool";
 

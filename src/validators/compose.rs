@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use super::{Checked, Context, Input, Job, complaint, stack_span};
 use crate::diagnostic::Span;
 use crate::model::Stack;
-use crate::render::layout::APPS_COMPOSE;
+use crate::build::layout::APPS_COMPOSE;
 
 const TOOL: &str = "docker-compose";
 const STACK_COMPOSE: &str = "docker-compose.yml";

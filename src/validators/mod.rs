@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use crate::diagnostic::{Diagnostic, Sources, Span};
 use crate::model::{Service, Stack};
-use crate::render::Build;
+use crate::build::Build;
 
 /// Every validator obsbuild knows, by program name.
 pub const TOOLS: [&str; 3] = ["promtool", "amtool", "docker-compose"];

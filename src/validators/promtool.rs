@@ -5,7 +5,9 @@ use std::ffi::OsStr;
 
 use super::{Checked, Context, Input, Job, complaint, narrowed, quoted, yaml_line};
 use crate::model::{Component, Prometheus, Service, Version};
-use crate::render::{self, CONFIG_MOUNT, config_file, layout, prometheus_dialect};
+use crate::build::{CONFIG_MOUNT, config_file, layout};
+use crate::model::versions::prometheus as prometheus_dialect;
+use crate::render;
 
 const TOOL: &str = "promtool";
 

@@ -14,10 +14,9 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use obsbuild::runtime::docker::Docker;
-use obsbuild::runtime::{
-    ContainerInfo, ContainerSpec, Health, HealthcheckSpec, Mount, MountKind, NetworkSpec, PortBinding, PublishedPort,
-    Runtime, RuntimeError, label,
-};
+use obsbuild::deployment::{Container, Healthcheck, Mount, Port, Signal};
+use obsbuild::model::{Protocol, Restart};
+use obsbuild::runtime::{ContainerInfo, Health, NetworkSpec, PublishedPort, Runtime, RuntimeError, label};
 
 const BUSYBOX: &str = "obsbuild-test/busybox:1.35.0";
 const PROMETHEUS: &str = "obsbuild-test/prometheus:2.42.0";
@@ -123,20 +122,20 @@ fn readable_folder(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 fn bind(source: &Path, target: &str) -> Mount {
-    Mount { kind: MountKind::Bind, source: source.display().to_string(), target: target.into(), read_only: true }
+    Mount::Bind { source: source.display().to_string(), target: target.into(), read_only: true }
 }
 
-fn loopback(port: u16) -> PortBinding {
-    PortBinding { container: port, protocol: "tcp".into(), host_ip: "127.0.0.1".into(), host: None }
+fn loopback(port: u16) -> Port {
+    Port { container: port, protocol: Protocol::Tcp, host_ip: Ipv4Addr::LOCALHOST.into(), host: None }
 }
 
-fn healthcheck(url: &str) -> HealthcheckSpec {
-    HealthcheckSpec {
+fn healthcheck(url: &str) -> Healthcheck {
+    Healthcheck {
         test: vec!["CMD".into(), "wget".into(), "-q".into(), "-O".into(), "/dev/null".into(), url.into()],
-        interval: Duration::from_millis(500),
-        timeout: Duration::from_secs(2),
+        interval_ns: 500_000_000,
+        timeout_ns: 2_000_000_000,
         retries: 3,
-        start_period: Duration::ZERO,
+        start_period_ns: 0,
     }
 }
 
@@ -226,17 +225,17 @@ async fn a_container_through_its_whole_life() {
         cleanup.volume(&volume);
         let (lo, _) = range(&subnet).unwrap();
         let ip = Ipv4Addr::from(lo + 10);
-        let spec = ContainerSpec {
-            name: name("life-web"),
+        let web = name("life-web");
+        let spec = Container {
             image: BUSYBOX.into(),
             entrypoint: None,
-            cmd: Some(["httpd", "-f", "-p", "8080", "-h", "/www"].map(String::from).to_vec()),
+            command: Some(["httpd", "-f", "-p", "8080", "-h", "/www"].map(String::from).to_vec()),
             env: BTreeMap::from([("GREETING".to_owned(), "hello world".to_owned())]),
             labels: labels.clone(),
             user: Some("0".into()),
             mounts: vec![
                 bind(www.path(), "/www"),
-                Mount { kind: MountKind::Volume, source: volume.clone(), target: "/data".into(), read_only: false },
+                Mount::Volume { source: volume.clone(), target: "/data".into(), read_only: false },
             ],
             ports: vec![loopback(8080)],
             network: net.clone(),
@@ -245,9 +244,9 @@ async fn a_container_through_its_whole_life() {
             healthcheck: Some(healthcheck("http://127.0.0.1:8080/index.html")),
             memory_bytes: Some(64 << 20),
             nano_cpus: Some(500_000_000),
-            restart: "unless-stopped".into(),
+            restart: Some(Restart::UnlessStopped),
         };
-        let id = docker.create(&spec).await.unwrap();
+        let id = docker.create(&web, &spec).await.unwrap();
         cleanup.container(&id);
         let created = docker.inspect(&id).await.unwrap();
         assert!(!created.running);
@@ -269,7 +268,7 @@ async fn a_container_through_its_whole_life() {
         assert_eq!(listed.len(), 1, "{listed:#?}");
         let info = &listed[0];
         assert_eq!(info.id, id);
-        assert_eq!(info.name, spec.name);
+        assert_eq!(info.name, web);
         assert_eq!(info.image, BUSYBOX);
         // Docker adds the image's labels to the container's.
         for (k, v) in &labels {
@@ -282,7 +281,7 @@ async fn a_container_through_its_whole_life() {
         let host_port = info.loopback_port(8080).expect("8080 published on 127.0.0.1");
         assert_eq!(
             info.ports,
-            [PublishedPort { container: 8080, protocol: "tcp".into(), host_ip: IpAddr::V4(Ipv4Addr::LOCALHOST), host: host_port }]
+            [PublishedPort { container: 8080, protocol: Protocol::Tcp, host_ip: IpAddr::V4(Ipv4Addr::LOCALHOST), host: host_port }]
         );
         assert!(docker.containers(&name("no-such-stack")).await.unwrap().is_empty());
 
@@ -304,7 +303,7 @@ async fn a_container_through_its_whole_life() {
         assert!(writes.success(), "/data writable and /www read-only");
 
         // httpd takes HUP (it re-reads its configuration) and keeps running.
-        docker.signal(&id, "HUP").await.unwrap();
+        docker.signal(&id, Signal::Hup).await.unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(docker.inspect(&id).await.unwrap().running);
 
@@ -316,7 +315,7 @@ async fn a_container_through_its_whole_life() {
         assert!(!stopped.running);
         assert_eq!(stopped.exit_code, Some(137));
         assert!(stopped.addresses.is_empty(), "a stopped container has no address: {stopped:?}");
-        let signal_stopped = docker.signal(&id, "HUP").await;
+        let signal_stopped = docker.signal(&id, Signal::Hup).await;
         assert!(matches!(signal_stopped, Err(RuntimeError::Call { .. })), "{signal_stopped:?}");
         docker.stop(&id, Duration::from_secs(1)).await.expect("stopping a stopped container is fine");
 
@@ -332,12 +331,11 @@ async fn a_container_through_its_whole_life() {
         assert_eq!(docker.inspect(&id).await.unwrap().name, renamed);
 
         // The old name is free again; the new one is taken.
-        let second = ContainerSpec { name: renamed.clone(), ..spec.clone() };
-        let conflict = docker.create(&second).await;
+        let conflict = docker.create(&renamed, &spec).await;
         assert!(matches!(&conflict, Err(RuntimeError::Conflict { target, .. }) if *target == renamed), "{conflict:?}");
         let other = name("life-other");
-        let spare = ContainerSpec { name: other.clone(), ip: None, ports: vec![], ..spec.clone() };
-        let spare_id = docker.create(&spare).await.unwrap();
+        let spare = Container { ip: None, ports: vec![], ..spec.clone() };
+        let spare_id = docker.create(&other, &spare).await.unwrap();
         cleanup.container(&spare_id);
         let clash = docker.rename(&spare_id, &renamed).await;
         assert!(matches!(&clash, Err(RuntimeError::Conflict { target, .. }) if *target == renamed), "{clash:?}");
@@ -356,17 +354,17 @@ async fn a_container_through_its_whole_life() {
         not_found(docker.stop(&ghost, Duration::from_secs(1)).await, "stop");
         not_found(docker.remove(&ghost).await, "remove");
         not_found(docker.rename(&ghost, &name("ghost2")).await, "rename");
-        not_found(docker.signal(&ghost, "HUP").await, "signal");
+        not_found(docker.signal(&ghost, Signal::Hup).await, "signal");
         not_found(docker.inspect(&ghost).await.map(|_| ()), "inspect");
         not_found(docker.remove_network(&ghost).await, "remove_network");
         not_found(docker.remove_volume(&ghost).await, "remove_volume");
-        let no_image = ContainerSpec { name: name("no-image"), image: "obsbuild-test/absent:0.0.1".into(), ..Default::default() };
-        let r = docker.create(&no_image).await;
+        let no_image = Container { image: "obsbuild-test/absent:0.0.1".into(), ..Default::default() };
+        let r = docker.create(&name("no-image"), &no_image).await;
         assert!(matches!(&r, Err(RuntimeError::NotFound { target, .. }) if target == "obsbuild-test/absent:0.0.1"), "{r:?}");
         // Engines before API 1.44 accept a missing network on create and refuse on start.
-        let no_network = ContainerSpec { name: name("no-network"), image: BUSYBOX.into(), network: ghost.clone(), ..Default::default() };
-        cleanup.container(&no_network.name);
-        let r = match docker.create(&no_network).await {
+        let no_network = Container { image: BUSYBOX.into(), network: ghost.clone(), ..Default::default() };
+        cleanup.container(&name("no-network"));
+        let r = match docker.create(&name("no-network"), &no_network).await {
             Ok(id) => docker.start(&id).await,
             Err(e) => Err(e),
         };
@@ -383,11 +381,11 @@ async fn a_container_through_its_whole_life() {
 async fn ready(
     docker: &Docker,
     cleanup: &Cleanup,
-    spec: &ContainerSpec,
+    (container_name, spec): (&str, &Container),
     port: u16,
     path: &str,
 ) -> (ContainerInfo, String) {
-    let id = docker.create(spec).await.unwrap();
+    let id = docker.create(container_name, spec).await.unwrap();
     cleanup.container(&id);
     docker.start(&id).await.unwrap();
     let info = wait_for(docker, &id, Duration::from_secs(5), "published", |i| i.loopback_port(port).is_some()).await;
@@ -399,7 +397,7 @@ async fn ready(
             _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(250)).await,
             _ => {
                 let logs = Command::new("docker").args(["logs", &id]).output().unwrap();
-                panic!("{} not ready: {answer:?}\n{}", spec.name, String::from_utf8_lossy(&logs.stderr));
+                panic!("{} not ready: {answer:?}\n{}", container_name, String::from_utf8_lossy(&logs.stderr));
             }
         }
     }
@@ -414,10 +412,9 @@ async fn prometheus_and_alertmanager_answer_through_their_published_ports() {
             "prometheus.yml",
             "global:\n  scrape_interval: 5s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: [\"localhost:9090\"]\n",
         )]);
-        let prometheus = ContainerSpec {
-            name: name("prometheus"),
+        let prometheus = Container {
             image: PROMETHEUS.into(),
-            cmd: Some(vec!["--config.file=/etc/prometheus/prometheus.yml".into(), "--storage.tsdb.path=/prometheus".into()]),
+            command: Some(vec!["--config.file=/etc/prometheus/prometheus.yml".into(), "--storage.tsdb.path=/prometheus".into()]),
             mounts: vec![bind(config.path(), "/etc/prometheus")],
             ports: vec![loopback(9090)],
             healthcheck: Some(healthcheck("http://127.0.0.1:9090/-/ready")),
@@ -425,18 +422,18 @@ async fn prometheus_and_alertmanager_answer_through_their_published_ports() {
             ..Default::default()
         };
         let alerts = readable_folder(&[("alertmanager.yml", "route:\n  receiver: none\nreceivers:\n  - name: none\n")]);
-        let alertmanager = ContainerSpec {
-            name: name("alertmanager"),
+        let alertmanager = Container {
             image: ALERTMANAGER.into(),
-            cmd: Some(vec!["--config.file=/etc/alertmanager/alertmanager.yml".into(), "--storage.path=/alertmanager".into()]),
+            command: Some(vec!["--config.file=/etc/alertmanager/alertmanager.yml".into(), "--storage.path=/alertmanager".into()]),
             mounts: vec![bind(alerts.path(), "/etc/alertmanager")],
             ports: vec![loopback(9093)],
             labels: prometheus.labels.clone(),
             ..Default::default()
         };
+        let names = (name("prometheus"), name("alertmanager"));
         let ((prometheus, body), (_, _)) = tokio::join!(
-            ready(&docker, &cleanup, &prometheus, 9090, "/-/ready"),
-            ready(&docker, &cleanup, &alertmanager, 9093, "/-/ready"),
+            ready(&docker, &cleanup, (&names.0, &prometheus), 9090, "/-/ready"),
+            ready(&docker, &cleanup, (&names.1, &alertmanager), 9093, "/-/ready"),
         );
         assert!(body.contains("Ready"), "{body}");
         // Its health check runs busybox's wget inside the Prometheus image.
@@ -456,34 +453,34 @@ async fn run_returns_the_exit_code_and_output_and_removes_the_container() {
     let docker = docker().await;
     let cleanup = Cleanup::default();
     within(Duration::from_secs(60), async {
-        let spec = ContainerSpec {
-            name: name("run"),
+        let run = name("run");
+        let spec = Container {
             image: BUSYBOX.into(),
-            cmd: Some(vec!["sh".into(), "-c".into(), "echo hi; exit 3".into()]),
+            command: Some(vec!["sh".into(), "-c".into(), "echo hi; exit 3".into()]),
             ..Default::default()
         };
-        cleanup.container(&spec.name);
-        assert_eq!(docker.run(&spec, Duration::from_secs(30)).await.unwrap(), (3, "hi\n".to_owned()));
+        cleanup.container(&run);
+        assert_eq!(docker.run(&run, &spec, Duration::from_secs(30)).await.unwrap(), (3, "hi\n".to_owned()));
         assert!(
-            matches!(docker.inspect(&spec.name).await, Err(RuntimeError::NotFound { .. })),
+            matches!(docker.inspect(&run).await, Err(RuntimeError::NotFound { .. })),
             "run removes its container"
         );
 
-        let both = ContainerSpec {
-            cmd: Some(vec!["sh".into(), "-c".into(), "echo out; echo err >&2".into()]),
+        let both = Container {
+            command: Some(vec!["sh".into(), "-c".into(), "echo out; echo err >&2".into()]),
             ..spec.clone()
         };
-        let (code, output) = docker.run(&both, Duration::from_secs(30)).await.unwrap();
+        let (code, output) = docker.run(&run, &both, Duration::from_secs(30)).await.unwrap();
         assert_eq!(code, 0);
         assert!(output.contains("out\n") && output.contains("err\n"), "{output:?}");
 
-        let slow = ContainerSpec { cmd: Some(vec!["sleep".into(), "30".into()]), ..spec.clone() };
+        let slow = Container { command: Some(vec!["sleep".into(), "30".into()]), ..spec.clone() };
         let started = Instant::now();
-        let r = docker.run(&slow, Duration::from_secs(1)).await;
+        let r = docker.run(&run, &slow, Duration::from_secs(1)).await;
         assert!(matches!(r, Err(RuntimeError::Timeout { .. })), "{r:?}");
         assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
         assert!(
-            matches!(docker.inspect(&spec.name).await, Err(RuntimeError::NotFound { .. })),
+            matches!(docker.inspect(&run).await, Err(RuntimeError::NotFound { .. })),
             "a timed-out run is removed"
         );
     })

@@ -133,7 +133,7 @@ fn one(text: &str) -> Result<bool, TestCaseError> {
         }
         Ok(built) => {
             let build = built.build;
-            let activation = obsbuild::plan::load(&build, std::path::Path::new("/configs"));
+            let activation = obsbuild::deployment::load(&build.stack, &build.files, std::path::Path::new("/configs"));
             prop_assert!(activation.is_ok(), "{text}\n{activation:?}");
             prop_assert_eq!(obsbuild::store::Store::hash(&build).len(), 64);
             let side = obsbuild::diff::semantic::render::Side::Built(build.files.clone());

@@ -22,7 +22,7 @@ fn every_rendered_key_is_in_its_schema() {
             if matches!(s.kind(), Kind::Grafana | Kind::Container) {
                 continue;
             }
-            let path = obsbuild::render::layout::config_file(s);
+            let path = obsbuild::build::layout::config_file(s);
             let bytes = built.build.files.get(&path).unwrap_or_else(|| panic!("{stack}: no {path}"));
             let tree: serde_json::Value = serde_yaml::from_slice(bytes).unwrap();
             walked += 1;

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime};
 
-use obsbuild::render::Build;
+use obsbuild::build::Build;
 use obsbuild::store::{RecordMeta, Store};
 
 /// Set in a child: the state directory it writes to.
@@ -62,7 +62,7 @@ fn generate(stack: &str) -> Build {
         xof.finalize_xof().fill(&mut bytes);
         files.insert(format!("{dir}file-{i}.yaml"), bytes);
     }
-    Build { stack: stack.to_string(), files }
+    Build::new(stack, files)
 }
 
 fn meta() -> RecordMeta {

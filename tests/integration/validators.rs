@@ -50,15 +50,15 @@ fn expected_checks(relative: &str) -> Vec<String> {
     for service in built.evaluation.stack.services.values() {
         match &service.component {
             Component::Prometheus(p) => {
-                want.push(format!("promtool check config {}: ok", obsbuild::render::config_file(service)));
+                want.push(format!("promtool check config {}: ok", obsbuild::build::config_file(service)));
                 if !p.rule_groups.is_empty() {
                     want.push(format!("promtool check rules configs/{}.rules.yml: ok", service.name));
                 }
                 if !p.rule_tests.is_empty() {
-                    want.push(format!("promtool test rules {}: ok", obsbuild::render::rule_tests_file(service)));
+                    want.push(format!("promtool test rules {}: ok", obsbuild::build::rule_tests_file(service)));
                 }
             }
-            Component::Alertmanager(_) => want.push(format!("amtool check-config {}: ok", obsbuild::render::config_file(service))),
+            Component::Alertmanager(_) => want.push(format!("amtool check-config {}: ok", obsbuild::build::config_file(service))),
             _ => {}
         }
     }
@@ -169,7 +169,7 @@ fn auto_lists_the_missing_and_off_runs_none() {
 #[test]
 fn an_older_promtool_checks_its_own_dialect_and_says_so() {
     let built = common::build("stacks/task-manager.rhai");
-    let pinned = obsbuild::render::prometheus_dialect::version(&built.evaluation.stack.services["prometheus"]);
+    let pinned = obsbuild::model::versions::prometheus::version(&built.evaluation.stack.services["prometheus"]);
     assert!(pinned >= Version::new(3, 8, 0), "the default stack no longer pins a 3.x dialect: {pinned}");
     let out = check(&["stacks/task-manager.rhai", "--validators", "require"], None);
     let err = stderr(&out);

@@ -5,7 +5,7 @@
 //! component whose document it holds (recognised by content, so renamed services still
 //! count); a component differ names the subject of each path change. A file no component
 //! claims still has its changes listed, as YAML/JSON paths or, for other text, a line
-//! count: nothing is dropped. Of the activation document only the secret references are shown
+//! count: nothing is dropped. Of the deployment document only the secret references are shown
 //! here; [`plan`] says what a switch would do with the rest.
 
 mod alertmanager;
@@ -71,7 +71,7 @@ pub fn changes(old: &Files, new: &Files, options: Options) -> Vec<Change> {
     let renamed = grafana::renamed(old, new);
     let paths: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     for path in paths {
-        if path == crate::plan::ACTIVATION || renamed.iter().any(|(a, b, _)| a == path || b == path) {
+        if path == crate::deployment::FILE || renamed.iter().any(|(a, b, _)| a == path || b == path) {
             continue;
         }
         let (a, b) = (old.get(path), new.get(path));

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::diff::Files;
-use crate::plan::{ACTIVATION, Activation, Action};
+use crate::deployment::Deployment;
+use crate::plan::{Action, Reason};
 use crate::runtime::{ContainerInfo, label};
 
 /// One service's action, as the switch would print it.
@@ -13,8 +14,8 @@ use crate::runtime::{ContainerInfo, label};
 pub struct Step {
     pub service: String,
     pub action: Action,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reason: String,
+    #[serde(skip_serializing_if = "Reason::is_unchanged")]
+    pub reason: Reason,
 }
 
 /// The planned steps, in the order a switch applies them; `Err` when a side's activation
@@ -38,7 +39,7 @@ pub fn simulate(old: Option<&Files>, new: Option<&Files>) -> Result<Vec<Step>, S
             // comes from changed, and the switch recreates the service when the value differs.
             let secrets_moved = s.desired.as_ref().is_some_and(|d| old_secrets.get(d.service.as_str()).is_some_and(|o| **o != d.secrets));
             let (action, reason) = if s.action == Action::Keep && secrets_moved {
-                (Action::Recreate, "a secret's source changed; recreated if its value differs".to_owned())
+                (Action::Recreate, Reason::SecretSource)
             } else {
                 (s.action, s.reason)
             };
@@ -47,19 +48,18 @@ pub fn simulate(old: Option<&Files>, new: Option<&Files>) -> Result<Vec<Step>, S
         .collect())
 }
 
-fn activation(files: &Files) -> Result<Activation, String> {
-    let bytes = files.get(ACTIVATION).ok_or_else(|| format!("the build has no {ACTIVATION}; it was made by an older obsbuild"))?;
-    serde_json::from_slice(bytes).map_err(|e| format!("{ACTIVATION} is unreadable: {e}"))
+fn activation(files: &Files) -> Result<Deployment, String> {
+    Deployment::from_files("", files).map_err(|e| e.to_string())
 }
 
 /// The container the old build's service would be, as the runtime would report it.
-fn running(d: &crate::plan::Desired) -> ContainerInfo {
-    let mut labels = d.spec.labels.clone();
+fn running(d: &crate::deployment::Unit) -> ContainerInfo {
+    let mut labels = d.container.labels.clone();
     labels.insert(label::SPEC.to_owned(), d.spec_hash.clone());
     ContainerInfo {
         id: String::new(),
-        name: d.spec.name.clone(),
-        image: d.spec.image.clone(),
+        name: d.name.clone(),
+        image: d.container.image.clone(),
         labels,
         running: true,
         health: None,
@@ -71,13 +71,10 @@ fn running(d: &crate::plan::Desired) -> ContainerInfo {
 
 /// `image grafana/loki:3.7.5 → grafana/loki:3.7.6` as `image 3.7.5 → 3.7.6` when only the
 /// tag changed: the one-line summary has room for the news, not the repository twice.
-fn short_image_reason(reason: &str) -> String {
-    let Some((a, b)) = reason.strip_prefix("image ").and_then(|r| r.split_once(" → ")) else {
-        return reason.to_owned();
-    };
-    match (a.rsplit_once(':'), b.rsplit_once(':')) {
+fn short_image_reason(from: &str, to: &str) -> String {
+    match (from.rsplit_once(':'), to.rsplit_once(':')) {
         (Some((ra, ta)), Some((rb, tb))) if ra == rb && !ta.contains('/') && !tb.contains('/') => format!("image {ta} → {tb}"),
-        _ => reason.to_owned(),
+        _ => format!("image {from} → {to}"),
     }
 }
 
@@ -87,10 +84,11 @@ pub fn summary(steps: &[Step]) -> String {
         .iter()
         .filter(|s| s.action.touches())
         .map(|s| {
-            if s.action == Action::Recreate && s.reason.starts_with("image ") {
-                format!("{} {} ({})", s.action.name(), s.service, short_image_reason(&s.reason))
-            } else {
-                format!("{} {}", s.action.name(), s.service)
+            match (&s.action, &s.reason) {
+                (Action::Recreate, Reason::Image { from, to }) => {
+                    format!("{} {} ({})", s.action.name(), s.service, short_image_reason(from, to))
+                }
+                _ => format!("{} {}", s.action.name(), s.service),
             }
         })
         .collect();
@@ -111,16 +109,17 @@ mod tests {
 
     #[test]
     fn summary_names_what_is_touched_and_counts_the_rest() {
-        let step = |service: &str, action, reason: &str| Step { service: service.to_owned(), action, reason: reason.to_owned() };
+        let step = |service: &str, action, reason| Step { service: service.to_owned(), action, reason };
+        let image = Reason::Image { from: "grafana/loki:3.7.5".into(), to: "grafana/loki:3.7.6".into() };
         let steps = [
-            step("prometheus", Action::Reload, "config files changed"),
-            step("loki", Action::Recreate, "image grafana/loki:3.7.5 → grafana/loki:3.7.6"),
-            step("a", Action::Keep, ""),
-            step("b", Action::Keep, ""),
+            step("prometheus", Action::Reload, Reason::Config { known: true, reloads: true }),
+            step("loki", Action::Recreate, image),
+            step("a", Action::Keep, Reason::Unchanged),
+            step("b", Action::Keep, Reason::Unchanged),
         ];
         assert_eq!(summary(&steps), "reload prometheus, recreate loki (image 3.7.5 → 3.7.6), keep 2 others");
         assert_eq!(summary(&steps[2..]), "keep all 2");
         assert_eq!(summary(&[]), "nothing to do");
-        assert_eq!(short_image_reason("image a:1 → b:2"), "image a:1 → b:2");
+        assert_eq!(short_image_reason("a:1", "b:2"), "image a:1 → b:2");
     }
 }

@@ -103,17 +103,17 @@ pub fn stack(name: &str, old: &Side, new: &Side, options: Options) -> StackRevie
     if status == Status::Changed && changes.is_empty() {
         let (x, y) = (a.unwrap_or_default(), b.unwrap_or_default());
         let differing = crate::diff::diff(&x, &y);
-        let hidden = |p: &str| p == crate::plan::ACTIVATION || super::is_dashboard(p, y.get(p).or(x.get(p)));
+        let hidden = |p: &str| p == crate::deployment::FILE || super::is_dashboard(p, y.get(p).or(x.get(p)));
         if differing.files.iter().all(|f| hidden(&f.path)) && !options.layout {
             review.status = Status::Unchanged;
             review.layout_only = true;
         } else {
-            // Only the activation document differs: the containers' specs changed in a way
+            // Only the deployment document differs: the containers' specs changed in a way
             // no config file shows. The plan says which; never report "no change" for it.
             changes.push(Change {
                 component: "file",
-                file: crate::plan::ACTIVATION.to_owned(),
-                subject: crate::plan::ACTIVATION.to_owned(),
+                file: crate::deployment::FILE.to_owned(),
+                subject: crate::deployment::FILE.to_owned(),
                 kind: Kind::Changed,
                 field: None,
                 old: None,
@@ -248,7 +248,7 @@ pub fn text(review: &Review, style: Style) -> String {
         }
         if let Ok(steps) = &s.plan {
             for step in steps.iter().filter(|st| st.action.touches()) {
-                let reason = if step.reason.is_empty() { String::new() } else { format!(": {}", step.reason) };
+                let reason = if step.reason.is_unchanged() { String::new() } else { format!(": {}", step.reason) };
                 let _ = writeln!(out, "  switch: {} {}{reason}", step.action.name(), step.service);
             }
         }
@@ -302,7 +302,7 @@ pub fn markdown(review: &Review) -> String {
             if !touched.is_empty() {
                 out.push_str("**switch plan**\n\n");
                 for step in touched {
-                    let _ = writeln!(out, "- {} {}{}", step.action.name(), code(&step.service), if step.reason.is_empty() { String::new() } else { format!(": {}", step.reason) });
+                    let _ = writeln!(out, "- {} {}{}", step.action.name(), code(&step.service), if step.reason.is_unchanged() { String::new() } else { format!(": {}", step.reason) });
                 }
                 out.push('\n');
             }

@@ -1,5 +1,5 @@
 //! Secret references: which secrets each service mounts and where their values come from.
-//! A build holds only these references (the activation document has them), never values,
+//! A build holds only these references (the deployment document has them), never values,
 //! so this is all a review can show, and all it should.
 
 use std::collections::BTreeMap;
@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::{Change, Kind};
 use crate::diff::Files;
 use crate::model::Secret;
-use crate::plan::{ACTIVATION, Activation};
+use crate::deployment::{Deployment, FILE};
 
 /// Secrets added, removed or taken from another source, per service.
 pub(super) fn changes(old: &Files, new: &Files) -> Vec<Change> {
@@ -28,7 +28,7 @@ pub(super) fn changes(old: &Files, new: &Files) -> Vec<Change> {
             };
             out.push(Change {
                 component: "services",
-                file: ACTIVATION.to_owned(),
+                file: FILE.to_owned(),
                 subject: format!("service {service}"),
                 kind,
                 field: Some(format!("secret {name}")),
@@ -41,12 +41,12 @@ pub(super) fn changes(old: &Files, new: &Files) -> Vec<Change> {
     out
 }
 
-/// An unreadable or missing activation document has no secrets to compare; the plan
+/// An unreadable or missing deployment document has no secrets to compare; the plan
 /// reports it as an error.
 fn by_service(files: &Files) -> BTreeMap<String, BTreeMap<String, Secret>> {
     files
-        .get(ACTIVATION)
-        .and_then(|b| serde_json::from_slice::<Activation>(b).ok())
+        .get(FILE)
+        .and_then(|_| Deployment::from_files("", files).ok())
         .map(|a| a.services.into_iter().map(|d| (d.service, d.secrets)).collect())
         .unwrap_or_default()
 }

@@ -125,8 +125,8 @@ fn compose_services_and_secret_references() {
 
 #[test]
 fn unknown_files_fall_back_to_paths_or_lines() {
-    let old = [("configs/x.yaml", "a:\n  b: 1\n"), ("README.md", "one\n"), (crate::plan::ACTIVATION, "{}")];
-    let new = [("configs/x.yaml", "a:\n  b: 2\n"), ("README.md", "two\n"), (crate::plan::ACTIVATION, "{\"x\": 1}")];
+    let old = [("configs/x.yaml", "a:\n  b: 1\n"), ("README.md", "one\n"), (crate::deployment::FILE, "{}")];
+    let new = [("configs/x.yaml", "a:\n  b: 2\n"), ("README.md", "two\n"), (crate::deployment::FILE, "{\"x\": 1}")];
     assert_eq!(
         lines(&old, &new, false),
         ["file | changed | README.md | README.md: changed (+1 −1 lines)", "file | changed | configs/x.yaml | configs/x.yaml: a.b 1 → 2"]
@@ -152,7 +152,7 @@ fn review_renderings_summarise_first_and_colour_only_when_asked() {
     assert!(!plain.contains('\x1b'));
     assert!(plain.contains("    ~ limits: retention_period 720h → 168h\n"), "{plain}");
     assert!(plain.contains("b: does not build at the new revision\n    error: boom\n"), "{plain}");
-    assert!(plain.contains("c: removed; no plan: "), "no activation document, so no plan: {plain}");
+    assert!(plain.contains("c: removed; no plan: "), "no deployment document, so no plan: {plain}");
     assert!(render::text(&review, crate::diff::Style::Color).contains("\x1b[1ma\x1b[0m"));
     let md = render::markdown(&review);
     assert!(md.starts_with("**obsbuild diff** `main` → `work tree`: 3 of 3 stacks changed (a, b, c)\n"), "{md}");

@@ -9,10 +9,9 @@ use crate::evaluate::builder::{AppDecl, Op, ServiceDecl};
 use crate::evaluate::spec::{DatasourceSpec, IngestSpec, Scalar};
 use crate::model::{
     self, App, Dialect, Component, Container, Datasource, File, FileFormat, Healthcheck, Ingest, Kind, Port,
-    Probe, PushReceiver, Service, Signal, Tree, Volume,
+    Probe, PushReceiver, Restart, Service, Signal, Tree, Volume,
 };
 
-const RESTART: [&str; 4] = ["no", "always", "on-failure", "unless-stopped"];
 
 pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
     let spec = &decl.spec;
@@ -82,12 +81,16 @@ pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
             start_period: time("start_period", &h.start_period, 10),
         }
     });
-    let restart = spec.restart.clone().unwrap_or_else(|| "unless-stopped".to_owned());
-    if !RESTART.contains(&restart.as_str()) {
-        let at = cx.find_value(span, "restart", &restart);
-        let d = cx.error(&at, format!("`restart` of {owner} is `{restart}`"));
-        *d = d.clone().suggesting(&restart, RESTART).help("one of `no`, `always`, `on-failure`, `unless-stopped`");
-    }
+    let restart = match spec.restart.as_deref() {
+        None => Restart::default(),
+        Some(text) => Restart::parse(text).unwrap_or_else(|| {
+            let names = Restart::ALL.map(Restart::name);
+            let at = cx.find_value(span, "restart", text);
+            let d = cx.error(&at, format!("`restart` of {owner} is `{text}`"));
+            *d = d.clone().suggesting(text, names).help("one of `no`, `always`, `on-failure`, `unless-stopped`");
+            Restart::default()
+        }),
+    };
     let mut accepts = BTreeMap::new();
     for (signal, ingest) in &spec.accepts {
         match Signal::parse(signal) {

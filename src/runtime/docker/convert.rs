@@ -1,9 +1,9 @@
-//! Conversions between obsbuild's runtime types and bollard's models: pure functions, so
-//! that the mapping of every field can be tested without an engine.
+//! Conversions between the deployment document and the runtime's types on one side and
+//! bollard's models on the other: pure functions, so that the mapping of every field can be
+//! tested without an engine.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::Duration;
 
 use bollard::models::{
     ContainerCreateBody, ContainerInspectResponse, ContainerStateStatusEnum, EndpointIpamConfig, EndpointSettings,
@@ -12,17 +12,16 @@ use bollard::models::{
     RestartPolicyNameEnum,
 };
 
-use crate::runtime::{
-    Attached, ContainerInfo, ContainerSpec, Health, HealthcheckSpec, MountKind, NetworkInfo, NetworkSpec, PublishedPort,
-};
+use crate::deployment::{Container, Healthcheck, Mount};
+use crate::model::{Protocol, Restart};
+use crate::runtime::{Attached, ContainerInfo, Health, NetworkInfo, NetworkSpec, PublishedPort};
 
-/// The body of `POST /containers/create` for a spec (the name goes in the query).
-pub(super) fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, String> {
+/// The body of `POST /containers/create` for a container (the name goes in the query).
+pub(super) fn create_body(spec: &Container) -> Result<ContainerCreateBody, String> {
     let mut bindings: BTreeMap<String, Vec<DockerPortBinding>> = BTreeMap::new();
     for port in &spec.ports {
-        let protocol = if port.protocol.is_empty() { "tcp" } else { &port.protocol };
-        bindings.entry(format!("{}/{protocol}", port.container)).or_default().push(DockerPortBinding {
-            host_ip: Some(port.host_ip.clone()),
+        bindings.entry(format!("{}/{}", port.container, port.protocol.name())).or_default().push(DockerPortBinding {
+            host_ip: Some(port.host_ip.to_string()),
             // An empty host port asks Docker for a free one.
             host_port: Some(port.host.map(|p| p.to_string()).unwrap_or_default()),
         });
@@ -31,20 +30,7 @@ pub(super) fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, S
     let port_bindings: HashMap<String, Option<Vec<DockerPortBinding>>> =
         bindings.into_iter().map(|(k, v)| (k, Some(v))).collect();
 
-    let mounts = spec
-        .mounts
-        .iter()
-        .map(|m| DockerMount {
-            typ: Some(match m.kind {
-                MountKind::Bind => MountType::BIND,
-                MountKind::Volume => MountType::VOLUME,
-            }),
-            source: Some(m.source.clone()),
-            target: Some(m.target.clone()),
-            read_only: Some(m.read_only),
-            ..Default::default()
-        })
-        .collect::<Vec<_>>();
+    let mounts = spec.mounts.iter().map(mount).collect::<Result<Vec<_>, String>>()?;
 
     // An empty network name leaves the container on Docker's default bridge, where
     // aliases and static addresses are not allowed.
@@ -68,14 +54,14 @@ pub(super) fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, S
         network_mode,
         memory: spec.memory_bytes,
         nano_cpus: spec.nano_cpus,
-        restart_policy: restart_policy(&spec.restart)?,
+        restart_policy: spec.restart.map(restart_policy),
         ..Default::default()
     };
 
     Ok(ContainerCreateBody {
         image: Some(spec.image.clone()),
         entrypoint: spec.entrypoint.clone(),
-        cmd: spec.cmd.clone(),
+        cmd: spec.command.clone(),
         env: (!spec.env.is_empty()).then(|| spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
         labels: (!spec.labels.is_empty()).then(|| spec.labels.clone().into_iter().collect()),
         user: spec.user.clone(),
@@ -87,37 +73,48 @@ pub(super) fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, S
     })
 }
 
-fn healthcheck(h: &HealthcheckSpec) -> HealthConfig {
+fn mount(m: &Mount) -> Result<DockerMount, String> {
+    let (typ, source, target, read_only) = match m {
+        Mount::Bind { source, target, read_only } => (MountType::BIND, source, target, *read_only),
+        Mount::Volume { source, target, read_only } => (MountType::VOLUME, source, target, *read_only),
+        // A planner's mistake, not a user's: the switch places config mounts before it
+        // creates anything.
+        Mount::Configs { target } => return Err(format!("the config mount at `{target}` has no host folder yet")),
+    };
+    Ok(DockerMount {
+        typ: Some(typ),
+        source: Some(source.clone()),
+        target: Some(target.clone()),
+        read_only: Some(read_only),
+        ..Default::default()
+    })
+}
+
+fn healthcheck(h: &Healthcheck) -> HealthConfig {
     HealthConfig {
         test: Some(h.test.clone()),
-        interval: Some(nanos(h.interval)),
-        timeout: Some(nanos(h.timeout)),
+        interval: Some(nanos(h.interval_ns)),
+        timeout: Some(nanos(h.timeout_ns)),
         retries: Some(i64::from(h.retries)),
-        start_period: Some(nanos(h.start_period)),
+        start_period: Some(nanos(h.start_period_ns)),
         // `StartInterval` needs API 1.44; sending it to older engines is an error.
         start_interval: None,
     }
 }
 
-/// Docker counts health check times in nanoseconds.
-fn nanos(d: Duration) -> i64 {
-    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+/// Docker counts health check times in nanoseconds, as a signed number.
+fn nanos(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn restart_policy(name: &str) -> Result<Option<RestartPolicy>, String> {
-    let name = match name {
-        "" => return Ok(None),
-        "no" => RestartPolicyNameEnum::NO,
-        "always" => RestartPolicyNameEnum::ALWAYS,
-        "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
-        "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
-        other => {
-            return Err(format!(
-                "unknown restart policy `{other}` (expected no, always, on-failure or unless-stopped)"
-            ));
-        }
+fn restart_policy(r: Restart) -> RestartPolicy {
+    let name = match r {
+        Restart::No => RestartPolicyNameEnum::NO,
+        Restart::Always => RestartPolicyNameEnum::ALWAYS,
+        Restart::OnFailure => RestartPolicyNameEnum::ON_FAILURE,
+        Restart::UnlessStopped => RestartPolicyNameEnum::UNLESS_STOPPED,
     };
-    Ok(Some(RestartPolicy { name: Some(name), maximum_retry_count: None }))
+    RestartPolicy { name: Some(name), maximum_retry_count: None }
 }
 
 /// A container as `GET /containers/{id}/json` describes it; `None` without an id.
@@ -137,13 +134,20 @@ pub(super) fn container_info(c: ContainerInspectResponse) -> Option<ContainerInf
     let mut ports = Vec::new();
     for (key, bindings) in settings.ports.unwrap_or_default() {
         let (port, protocol) = key.split_once('/').unwrap_or((&key, "tcp"));
+        // Docker publishes tcp, udp and sctp; obsbuild publishes only the first two, and a
+        // port over anything else is not one of its probes' ports.
+        let protocol = match protocol {
+            "tcp" => Protocol::Tcp,
+            "udp" => Protocol::Udp,
+            _ => continue,
+        };
         let Ok(container) = port.parse::<u16>() else { continue };
         for b in bindings.unwrap_or_default() {
             let Some(host) = b.host_port.and_then(|p| p.parse::<u16>().ok()) else { continue };
             // An empty host address means every interface.
             let host_ip =
                 b.host_ip.as_deref().and_then(|ip| ip.parse().ok()).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-            ports.push(PublishedPort { container, protocol: protocol.to_owned(), host_ip, host });
+            ports.push(PublishedPort { container, protocol, host_ip, host });
         }
     }
     ports.sort_by(|a, b| {
@@ -213,48 +217,37 @@ pub(super) fn network_request(spec: &NetworkSpec) -> NetworkCreateRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::{Mount, PortBinding};
+    use crate::deployment::Port;
 
-    fn spec() -> ContainerSpec {
-        ContainerSpec {
-            name: "s-prometheus".into(),
+    fn spec() -> Container {
+        Container {
             image: "prom/prometheus:v2.42.0".into(),
             entrypoint: Some(vec!["/bin/prometheus".into()]),
-            cmd: Some(vec!["--config.file=/etc/prometheus/prometheus.yml".into()]),
+            command: Some(vec!["--config.file=/etc/prometheus/prometheus.yml".into()]),
             env: BTreeMap::from([("A".into(), "1".into()), ("B".into(), "x=y".into())]),
             labels: BTreeMap::from([("obsbuild.stack".into(), "s".into())]),
             user: Some("65534".into()),
             mounts: vec![
-                Mount {
-                    kind: MountKind::Bind,
-                    source: "/host/conf".into(),
-                    target: "/etc/prometheus".into(),
-                    read_only: true,
-                },
-                Mount {
-                    kind: MountKind::Volume,
-                    source: "s-data".into(),
-                    target: "/prometheus".into(),
-                    read_only: false,
-                },
+                Mount::Bind { source: "/host/conf".into(), target: "/etc/prometheus".into(), read_only: true },
+                Mount::Volume { source: "s-data".into(), target: "/prometheus".into(), read_only: false },
             ],
             ports: vec![
-                PortBinding { container: 9090, protocol: "tcp".into(), host_ip: "127.0.0.1".into(), host: None },
-                PortBinding { container: 9090, protocol: "".into(), host_ip: "127.0.0.1".into(), host: Some(19090) },
+                Port { container: 9090, protocol: Protocol::Tcp, host_ip: Ipv4Addr::LOCALHOST.into(), host: None },
+                Port { container: 9090, protocol: Protocol::Tcp, host_ip: Ipv4Addr::LOCALHOST.into(), host: Some(19090) },
             ],
             network: "s-net".into(),
             aliases: vec!["prometheus".into()],
             ip: Some(Ipv4Addr::new(10, 1, 2, 3)),
-            healthcheck: Some(HealthcheckSpec {
+            healthcheck: Some(Healthcheck {
                 test: vec!["CMD".into(), "wget".into(), "-q".into(), "http://localhost:9090/-/ready".into()],
-                interval: Duration::from_secs(2),
-                timeout: Duration::from_millis(1500),
+                interval_ns: 2_000_000_000,
+                timeout_ns: 1_500_000_000,
                 retries: 3,
-                start_period: Duration::from_secs(10),
+                start_period_ns: 10_000_000_000,
             }),
             memory_bytes: Some(256 << 20),
             nano_cpus: Some(500_000_000),
-            restart: "unless-stopped".into(),
+            restart: Some(Restart::UnlessStopped),
         }
     }
 
@@ -299,16 +292,16 @@ mod tests {
 
     #[test]
     fn create_body_leaves_out_what_is_not_set() {
-        let minimal = ContainerSpec { name: "x".into(), image: "busybox".into(), ..Default::default() };
+        let minimal = Container { image: "busybox".into(), ..Default::default() };
         let body = serde_json::to_value(create_body(&minimal).unwrap()).unwrap();
         assert_eq!(body, serde_json::json!({"Image": "busybox", "HostConfig": {}}));
-        for (name, docker) in [("no", "no"), ("always", "always"), ("on-failure", "on-failure")] {
-            let s = ContainerSpec { restart: name.into(), ..minimal.clone() };
+        for r in Restart::ALL {
+            let s = Container { restart: Some(r), ..minimal.clone() };
             let body = serde_json::to_value(create_body(&s).unwrap()).unwrap();
-            assert_eq!(body["HostConfig"]["RestartPolicy"]["Name"], docker);
+            assert_eq!(body["HostConfig"]["RestartPolicy"]["Name"], r.name());
         }
-        let bad = ContainerSpec { restart: "sometimes".into(), ..minimal };
-        assert!(create_body(&bad).unwrap_err().contains("`sometimes`"));
+        let unplaced = Container { mounts: vec![Mount::Configs { target: "/etc/obsbuild".into() }], ..minimal };
+        assert!(create_body(&unplaced).unwrap_err().contains("`/etc/obsbuild` has no host folder"));
     }
 
     #[test]

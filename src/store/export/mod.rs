@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 pub use error::ExportError;
 pub use marker::MARKER;
 
-use crate::render::{Build, layout};
+use crate::build::{Build, layout};
 use apps::AppsFile;
 use beneath::{Entry, Folder};
 use marker::Marker;

@@ -8,7 +8,7 @@ use super::marker::{MARKER, Marker, TMP_PREFIX};
 use super::*;
 
 fn build(stack: &str, files: &[(&str, &str)]) -> Build {
-    Build { stack: stack.into(), files: files.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect() }
+    Build::new(stack, files.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect())
 }
 
 fn export(stack: &str, files: &[(&str, &str)]) -> Export {
@@ -184,7 +184,7 @@ fn listed_folders_and_paths_through_files_remove_nothing() {
 fn apps_go_to_their_own_file_which_must_be_outside_and_regular() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let files = [("docker-compose.yml", "s\n"), ("apps/docker-compose.yml", "apps\n"), (".obsbuild/activation.json", "{}")];
+    let files = [("docker-compose.yml", "s\n"), ("apps/docker-compose.yml", "apps\n"), (".obsbuild/deployment.json", "{}")];
     let apps = tmp.path().join("deploy/apps.yml");
     let e = Export::of(&build("s", &files), Some(&apps)).unwrap();
     assert_eq!(e.len(), 2);

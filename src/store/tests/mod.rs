@@ -12,10 +12,7 @@ use std::time::{Duration, SystemTime};
 use super::*;
 
 pub(super) fn build(stack: &str, files: &[(&str, &str)]) -> Build {
-    Build {
-        stack: stack.into(),
-        files: files.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect(),
-    }
+    Build::new(stack, files.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect())
 }
 
 pub(super) fn sample(n: u32) -> Build {

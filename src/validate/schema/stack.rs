@@ -132,7 +132,7 @@ const SECTIONS: [(&str, &str); 5] =
 
 /// The newest collector the schemas know, for a collector whose version is not pinned and
 /// for the collector inside Jaeger (its components are the collector's).
-const NEWEST_COLLECTOR: Version = Version::new(0, 159, 0);
+use crate::model::versions::collector::NEWEST as NEWEST_COLLECTOR;
 
 fn collector(w: &mut Walked, s: &Service, c: &Collector) {
     let version = s.version.unwrap_or(NEWEST_COLLECTOR);
@@ -177,14 +177,14 @@ fn component(w: &mut Walked, s: &Service, families: &[&str], one: &str, id: &str
 }
 
 /// The current name of component type `old` of section `one`: schemas are named for it.
-/// The renames are of exporters, but for `filelog` (a receiver); `otlp` stays the
-/// receiver's name.
+/// The current name of a component type written under its old one, in the section `one`.
 fn current_type<'a>(one: &str, old: &'a str) -> &'a str {
-    let section = if old == "filelog" { "receiver" } else { "exporter" };
-    if one != section {
-        return old;
+    use crate::model::versions::collector::{Section, current_name};
+    match one {
+        "receiver" => current_name(Section::Receivers, old),
+        "exporter" => current_name(Section::Exporters, old),
+        _ => old,
     }
-    super::super::collector::ALIASES.iter().find(|(o, _, _)| *o == old).map(|(_, new, _)| *new).unwrap_or(old)
 }
 
 /// Jaeger v2's config is a collector's: its own extensions and exporter, and the

@@ -74,7 +74,7 @@ pub struct Index {
     pub feeds: BTreeSet<Feed>,
     /// Alertmanager's route tree.
     pub route: Option<Value>,
-    /// The services of the stack (from its activation document).
+    /// The services of the stack (from its deployment document).
     pub services: BTreeSet<String>,
     /// Collector configs by service.
     pub collectors: BTreeMap<String, Value>,
@@ -91,9 +91,9 @@ impl Index {
         for (path, bytes) in files {
             let Some(value) = super::super::document(path, bytes) else { continue };
             let service = service_of(path);
-            if path == crate::render::layout::APPS_COMPOSE {
+            if path == crate::build::layout::APPS_COMPOSE {
                 index.pushers(&value);
-            } else if path == crate::plan::ACTIVATION {
+            } else if path == crate::deployment::FILE {
                 index.services = value.get("services").and_then(Value::as_array).into_iter().flatten()
                     .filter_map(|s| s.get("service").and_then(Value::as_str).map(str::to_owned)).collect();
             } else if prometheus::claims_rules(path, &value) {
@@ -198,7 +198,7 @@ impl Index {
 
 /// The service a config file belongs to: `configs/<service>.<ext>` or `configs/<service>/...`.
 fn service_of(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix(crate::render::layout::CONFIG_DIR)?.strip_prefix('/')?;
+    let rest = path.strip_prefix(crate::build::layout::CONFIG_DIR)?.strip_prefix('/')?;
     rest.split(['.', '/']).next()
 }
 

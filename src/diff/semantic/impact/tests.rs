@@ -177,15 +177,15 @@ fn datasources_removed_changed_or_left_without_their_service() {
     let moved = with(&[("configs/grafana/provisioning/datasources/datasources.yml", &|t| t.replace("http://loki:3100", "http://loki-2:3100"))]);
     assert_eq!(texts(&old, &moved), ["datasource logs changed (url): 1 panel of dashboard d (Logs) reads it"]);
 
-    // Services as the activation document lists them.
+    // Services as the deployment document lists them.
     let services = |names: &[&str]| {
         let list: Vec<serde_json::Value> = names.iter().map(|n| serde_json::json!({"service": n})).collect();
         serde_json::json!({"services": list}).to_string()
     };
     let mut old = with(&[]);
-    old.insert(crate::plan::ACTIVATION.to_owned(), services(&["otel-collector", "prometheus", "loki", "jaeger"]).into_bytes());
+    old.insert(crate::deployment::FILE.to_owned(), services(&["otel-collector", "prometheus", "loki", "jaeger"]).into_bytes());
     let mut new = old.clone();
-    new.insert(crate::plan::ACTIVATION.to_owned(), services(&["otel-collector", "prometheus", "loki"]).into_bytes());
+    new.insert(crate::deployment::FILE.to_owned(), services(&["otel-collector", "prometheus", "loki"]).into_bytes());
     let traces = "  - {name: Jaeger, uid: traces, url: 'http://jaeger:16686'}\n";
     for files in [&mut old, &mut new] {
         let path = "configs/grafana/provisioning/datasources/datasources.yml";
@@ -195,7 +195,7 @@ fn datasources_removed_changed_or_left_without_their_service() {
     }
     assert_eq!(texts(&old, &new), ["datasource traces points at jaeger, which is removed: 1 panel of dashboard d (Traces) loses its data"]);
     // Loki is fed by the logs pipeline: its removal is that pipeline's loss, said once.
-    new.insert(crate::plan::ACTIVATION.to_owned(), services(&["otel-collector", "prometheus", "jaeger"]).into_bytes());
+    new.insert(crate::deployment::FILE.to_owned(), services(&["otel-collector", "prometheus", "jaeger"]).into_bytes());
     assert_eq!(texts(&old, &new), ["logs stop reaching loki (loki removed): 1 panel of dashboard d (Logs) loses its data"]);
 }
 

@@ -1,0 +1,63 @@
+//! The canonical encoding of the deployment document: what a build holds and what a
+//! container's spec hash is taken over.
+//!
+//! JSON with every object's keys in byte order, whatever order the structs declare their
+//! fields in and whether or not some dependency turns on `serde_json`'s
+//! `preserve_order`; fields at their default are already left out by the types
+//! (`skip_serializing_if`), so a field added later with its default changes nothing here.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{Container, label};
+
+/// Domain of the spec hash, so no other blake3 hash of ours can equal one.
+const SPEC_DOMAIN: &[u8] = b"obsbuild-container-spec\0";
+
+/// The value with every object's keys sorted.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect::<Map<String, Value>>())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+fn value(v: &impl Serialize) -> Value {
+    // The document's types hold only strings, numbers, maps with string keys and
+    // sequences, which always convert; `Null` stands for the impossible rest.
+    sorted(serde_json::to_value(v).unwrap_or(Value::Null))
+}
+
+/// The canonical bytes of `v`.
+pub fn encode(v: &impl Serialize) -> Vec<u8> {
+    serde_json::to_vec(&value(v)).unwrap_or_default()
+}
+
+/// The canonical text of `v`, indented for people reading a build.
+pub(super) fn pretty(v: &impl Serialize) -> String {
+    serde_json::to_string_pretty(&value(v)).unwrap_or_default()
+}
+
+/// The hash of a container's spec: what decides whether a running container still is what
+/// the build wants. Without the labels obsbuild adds per generation and switch, which
+/// change without the container changing.
+pub fn spec_hash(container: &Container) -> String {
+    let mut c = container.clone();
+    for l in [label::GENERATION, label::SPEC, label::SWITCH, label::SECRETS] {
+        c.labels.remove(l);
+    }
+    hash_spec(&c)
+}
+
+/// The spec hash of anything that encodes as a container does.
+pub(super) fn hash_spec(spec: &impl Serialize) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(SPEC_DOMAIN);
+    h.update(&encode(spec));
+    h.finalize().to_hex()[..16].to_owned()
+}
