@@ -85,7 +85,12 @@ pub enum Node {
     Object { keys: BTreeMap<String, Node>, required: Vec<String>, additional: Option<Box<Node>> },
     List(Box<Node>),
     String,
-    Enum(Vec<String>),
+    /// One of `values`; `any_case` where upstream lower-cases what it reads (zap's and the
+    /// collector's levels, the attributes processor's actions).
+    Enum { values: Vec<String>, any_case: bool },
+    /// Whichever of the nodes fits: upstream reads both shapes (a header map, or a list of
+    /// `{name, value}` pairs).
+    OneOf(Vec<Node>),
     Bool,
     Int,
     Float,
@@ -111,6 +116,10 @@ struct Full {
     of: Option<Box<Node>>,
     #[serde(default)]
     values: Vec<String>,
+    #[serde(default)]
+    any_case: bool,
+    #[serde(default)]
+    nodes: Vec<Node>,
     dialect: Option<DurationDialect>,
     #[serde(rename = "ref")]
     reference: Option<String>,
@@ -137,7 +146,9 @@ impl<'de> Deserialize<'de> for Node {
                 Ok(match kind {
                     "object" => Node::Object { keys: f.keys, required: f.required, additional: f.additional },
                     "list" => Node::List(f.of.ok_or_else(|| D::Error::custom("a `list` needs `of`"))?),
-                    "enum" if !f.values.is_empty() => Node::Enum(f.values),
+                    "enum" if !f.values.is_empty() => Node::Enum { values: f.values, any_case: f.any_case },
+                    "one_of" if f.nodes.len() >= 2 => Node::OneOf(f.nodes),
+                    "one_of" => return Err(D::Error::custom("a `one_of` needs at least two `nodes`")),
                     "duration" => Node::Duration(f.dialect.unwrap_or(DurationDialect::Go)),
                     "any" if f.note.is_some() => Node::Any,
                     "any" => return Err(D::Error::custom("`any` needs a `note` saying why upstream takes anything")),

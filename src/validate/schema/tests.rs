@@ -61,6 +61,11 @@ fn every_reference_resolves() {
                 }
             }
             Node::List(of) => walk(registry, file, of, &format!("{at}[]")),
+            Node::OneOf(nodes) => {
+                for (i, n) in nodes.iter().enumerate() {
+                    walk(registry, file, n, &format!("{at}|{i}"));
+                }
+            }
             _ => {}
         }
     }

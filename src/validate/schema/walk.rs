@@ -94,13 +94,16 @@ impl<'a> Walk<'a> {
                     self.kind(path, key, "a string", value);
                 }
             }
-            Node::Enum(values) => {
+            Node::Enum { values, any_case } => {
                 let text = scalar_text(value);
-                if !text.as_deref().is_some_and(|t| values.iter().any(|v| v == t)) {
+                let fits = |t: &str| values.iter().any(|v| if *any_case { v.eq_ignore_ascii_case(t) } else { v == t });
+                if !text.as_deref().is_some_and(fits) {
                     let list: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
-                    self.kind(path, key, &format!("one of {}", list.join(", ")), value);
+                    let case = if *any_case { " (in any case)" } else { "" };
+                    self.kind(path, key, &format!("one of {}{case}", list.join(", ")), value);
                 }
             }
+            Node::OneOf(nodes) => self.one_of(nodes, value, path, key),
             Node::Bool => {
                 if !value.is_boolean() {
                     self.kind(path, key, "`true` or `false`", value);
@@ -133,6 +136,27 @@ impl<'a> Walk<'a> {
                 self.push(path, key, Problem::Unchecked { note });
             }
         }
+    }
+
+    /// Accepts `value` when one of `nodes` takes it (what is unchecked inside it is still
+    /// listed); otherwise reports what the closest one found: a node of another shape
+    /// altogether (a map where a list was written) is the farthest.
+    fn one_of(&mut self, nodes: &'a [Node], value: &Tree, path: &str, key: &str) {
+        let mut closest: Option<(usize, Vec<Finding>)> = None;
+        for node in nodes {
+            let mut alone = Walk { registry: self.registry, file: self.file, found: Vec::new(), flags: self.flags };
+            alone.value(node, value, path, key);
+            if alone.found.iter().all(|f| matches!(f.problem, Problem::Unchecked { .. })) {
+                self.found.extend(alone.found);
+                return;
+            }
+            let other_shape = alone.found.iter().any(|f| f.path == path && matches!(f.problem, Problem::Kind { .. }));
+            let distance = if other_shape { usize::MAX } else { alone.found.len() };
+            if closest.as_ref().is_none_or(|(d, _)| distance < *d) {
+                closest = Some((distance, alone.found));
+            }
+        }
+        self.found.extend(closest.map(|(_, found)| found).unwrap_or_default());
     }
 
     /// Follows references (at most a few hops: a file that refers in a circle is broken,
@@ -241,6 +265,31 @@ mod tests {
         assert!(!is_go_duration("1d") && !is_go_duration("15") && !is_go_duration("") && !is_go_duration("s"));
         assert!(is_duration("1d", DurationDialect::Prometheus) && !is_duration("30m1h", DurationDialect::Prometheus));
         assert!(is_duration("1w", DurationDialect::Either) && is_duration("1.5s", DurationDialect::Either));
+    }
+
+    fn walk_json(node: &str, value: serde_json::Value) -> Vec<Finding> {
+        let node: Node = serde_json::from_str(node).expect("a test node parses");
+        let mut w = Walk::new(Registry::get(), "test");
+        w.value(&node, &value, "x", "x");
+        w.found
+    }
+
+    #[test]
+    fn one_of_takes_either_shape() {
+        let headers = r#"{"kind":"one_of","nodes":[{"kind":"object","additional":"string"},
+            {"kind":"list","of":{"kind":"object","keys":{"name":"string","value":"string"}}}]}"#;
+        assert!(walk_json(headers, serde_json::json!({"X-Tenant": "a"})).is_empty());
+        assert!(walk_json(headers, serde_json::json!([{"name": "X-Tenant", "value": "a"}])).is_empty());
+        let wrong = walk_json(headers, serde_json::json!([{"name": "X-Tenant", "valeu": "a"}]));
+        assert!(matches!(&wrong[..], [Finding { problem: Problem::Unknown { .. }, .. }]), "{wrong:?}");
+    }
+
+    #[test]
+    fn enums_may_take_any_case() {
+        let level = r#"{"kind":"enum","values":["basic","detailed"],"any_case":true}"#;
+        assert!(walk_json(level, serde_json::json!("Detailed")).is_empty());
+        assert!(!walk_json(level, serde_json::json!("loud")).is_empty());
+        assert!(!walk_json(r#"{"kind":"enum","values":["basic"]}"#, serde_json::json!("Basic")).is_empty());
     }
 
     #[test]
