@@ -9,7 +9,6 @@ mod gc;
 mod history;
 mod hosts;
 mod output;
-mod review;
 mod stack_arg;
 mod switch;
 mod validators;

@@ -6,6 +6,7 @@
 mod collector;
 mod components;
 mod grafana;
+mod grafana_queries;
 mod hosts;
 mod hosts_file;
 mod network;
@@ -62,7 +63,7 @@ pub fn validate(stack: &Stack, sources: &Sources) -> Result<Vec<Diagnostic>, Dia
     prometheus::check(&mut check);
     grafana::check(&mut check);
     promql::check(&mut check);
-    logql::check(&mut check);
+    grafana_queries::check(&mut check);
     components::check(&mut check);
     schema::check(&mut check);
     hosts_file::check(&mut check);

@@ -1,21 +1,18 @@
 //! PromQL, parsed wherever a stack writes it: alert and recording rules, the input series
-//! of alert tests, and the queries of panels and Explore links on Prometheus data sources.
+//! of alert tests, and (through `grafana_queries.rs`) the queries Grafana sends to
+//! Prometheus data sources.
 
 use super::Check;
-use super::queries::{Language, error_at};
+use super::queries::error_at;
 use crate::diagnostic::Span;
-use crate::model::{Component, Grafana, Prometheus, Service};
+use crate::model::{Component, Prometheus, Service};
 use crate::promql::{self, Expr, MatchOp, ParseError};
 
 pub fn check(check: &mut Check) {
     for s in check.stack.services.values() {
-        match &s.component {
-            Component::Prometheus(p) => {
-                rules(check, s, p);
-                series(check, s, p);
-            }
-            Component::Grafana(g) => panels(check, g),
-            _ => {}
+        if let Component::Prometheus(p) = &s.component {
+            rules(check, s, p);
+            series(check, s, p);
         }
     }
 }
@@ -54,35 +51,6 @@ fn series(check: &mut Check, s: &Service, p: &Prometheus) {
                 }
             }
         }
-    }
-}
-
-fn panels(check: &mut Check, g: &Grafana) {
-    let language = |uid: &str| g.datasources.iter().find(|d| d.uid == uid).and_then(|d| Language::of(&d.r#type));
-    for d in &g.dashboards {
-        for p in &d.panels {
-            let Some(lang) = p.datasource.as_deref().and_then(language) else { continue };
-            let owner = format!("the query of panel `{}` of dashboard `{}`", p.title, d.uid);
-            for q in &p.queries {
-                panel_query(check, &d.span, lang, &q.expr, &p.title, &owner);
-            }
-            for l in p.links.iter().chain(&d.links) {
-                let Some((uid, query)) = &l.explore else { continue };
-                let Some(lang) = language(uid) else { continue };
-                let owner = format!("the Explore query of link `{}` of dashboard `{}`", l.title, d.uid);
-                panel_query(check, &d.span, lang, query, &l.title, &owner);
-            }
-        }
-    }
-}
-
-fn panel_query(check: &mut Check, span: &Span, lang: Language, query: &str, fallback: &str, owner: &str) {
-    if query.trim().is_empty() {
-        return;
-    }
-    match lang {
-        Language::PromQL => grafana_query(check, span, query, fallback, owner),
-        Language::LogQL => super::logql::query(check, span, query, fallback, owner),
     }
 }
 

@@ -19,6 +19,7 @@ mod schemas;
 mod review_trust;
 mod secrets_docker;
 mod killed_builds;
+mod layers;
 mod library_calls;
 mod small_trust;
 mod snapshots;

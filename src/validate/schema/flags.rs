@@ -1,6 +1,5 @@
 //! Traefik's static configuration, written as `--a.b.c=value` flags in `command`.
 
-use super::stack::Walked;
 use crate::model::{Service, Tree};
 
 /// The flags of `s`'s command as a settings tree, keys as written (Traefik reads them in
@@ -14,12 +13,4 @@ pub fn tree(s: &Service) -> Tree {
         crate::model::set_path(&mut tree, &parts, Tree::String(value.to_owned()));
     }
     tree
-}
-
-pub fn traefik(w: &mut Walked, s: &Service) {
-    let flags = tree(s);
-    if flags.as_object().is_none_or(|m| m.is_empty()) {
-        return;
-    }
-    super::stack::static_flags(w, s, &flags);
 }

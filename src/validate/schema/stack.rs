@@ -239,7 +239,10 @@ fn traefik(w: &mut Walked, s: &Service, c: &Container) {
         let product = format!("Traefik {} (dynamic configuration)", version_text(s, file));
         walk(w, s, &f.span, id, file, node, &f.content, format!("`{path}` of `{}`", s.name), product, &what);
     }
-    super::flags::traefik(w, s);
+    let flags = super::flags::tree(s);
+    if flags.as_object().is_some_and(|m| !m.is_empty()) {
+        static_flags(w, s, &flags);
+    }
 }
 
 /// What a rendered file of a `kind` component at `version` breaks of its schema, as

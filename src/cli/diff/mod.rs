@@ -1,76 +1,16 @@
 //! `obsbuild diff`: what changed between two builds of a stack.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::{Cli, Error, Output, stack_arg};
+use crate::cli::{Cli, Error, Output, stack_arg};
 use crate::diff::{self, Files};
 use crate::exit;
 use crate::store::Store;
 
-/// Show what changed in a stack's build.
-///
-/// Without arguments: the stack as it is now against its last build. With two arguments:
-/// two builds, each a store path (or its name) or a build number of the stack. With
-/// `--rev A`: every stack at git revision A against the work tree; with `--rev A --rev B`,
-/// both sides from git. Revisions are shown in each component's terms (scrape jobs, alert
-/// rules, pipelines, panels, services) with the plan a switch would follow and the panels
-/// and alert rules each change reaches (lose their data, read what changed, routed
-/// elsewhere); `--files` shows the files' lines instead and `--stat` how much each changed,
-/// always for every stack unless stacks are named, in any `--format` (docs/REVIEW.md).
-///
-/// Exit code 0 when the builds are equal, 1 when they differ, 2 on error (a stack that does
-/// not build at a revision is an error, reported with the others).
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// A stack, or two builds to compare (store paths, store path names, build numbers); with
-    /// `--rev`, any number of stacks
-    #[arg(value_name = "STACK | A B", num_args = 0..)]
-    pub args: Vec<String>,
+mod args;
+mod review;
 
-    /// The stack whose build numbers are meant [default: $OBSBUILD_STACK or stacks/task-manager.rhai]
-    #[arg(long, value_name = "STACK")]
-    pub stack: Option<PathBuf>,
-
-    /// A git revision (commit, branch, tag) to compare with the work tree; twice: the first
-    /// against the second. The positional arguments then name stacks [default: all in stacks/]
-    #[arg(long, value_name = "REV", action = clap::ArgAction::Append)]
-    pub rev: Vec<String>,
-
-    /// How to show the comparison (`markdown` with `--rev` only); `--json` is `--format json`
-    #[arg(long, value_enum)]
-    pub format: Option<ReviewFormat>,
-
-    /// With `--rev`: the unified diff of each stack's files instead of the semantic view
-    #[arg(long, conflicts_with = "stat")]
-    pub files: bool,
-
-    /// With `--rev`: show dashboard layout changes (panel positions and ids), hidden by default
-    #[arg(long)]
-    pub layout: bool,
-
-    /// Exit 0 when there are changes too (errors still exit 2), for CI steps that only report
-    #[arg(long)]
-    pub exit_zero: bool,
-
-    /// Only which files changed and by how much (with `--rev`: for every stack)
-    #[arg(long)]
-    pub stat: bool,
-
-    /// The same as `--format json`: machine-readable JSON
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
-}
-
-/// The renderings of a `--rev` comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReviewFormat {
-    /// For a terminal, coloured only there
-    Text,
-    /// For a pull-request comment: a summary line, a collapsible section per stack
-    Markdown,
-    /// Versioned JSON (`"schema": 1`), see docs/REVIEW.md
-    Json,
-}
+pub use args::{Args, ReviewFormat};
 
 pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
     let code = run_inner(cli, args, out)?;
@@ -86,7 +26,7 @@ fn run_inner(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
             if args.stack.is_some() {
                 return Err(Error::Message("with `--rev`, name stacks as arguments (`diff --rev main scaibu`); `--stack` is for build numbers".to_owned()));
             }
-            return super::review::run(args, format, out);
+            return review::run(args, format, out);
         }
         _ => return Err(Error::Message("give `--rev` at most twice: `--rev OLD --rev NEW`".to_owned())),
     }
@@ -97,7 +37,7 @@ fn run_inner(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
         [] => against_last(cli, args.stack.as_deref())?,
         [stack] => against_last(cli, Some(Path::new(stack)))?,
         [a, b] => {
-            let store = Store::open(&cli.state_dir).map_err(super::store_error)?;
+            let store = Store::open(&cli.state_dir).map_err(crate::cli::store_error)?;
             let stack = args.stack.as_deref();
             (build_files(&store, a, stack)?, build_files(&store, b, stack)?, format!("{a} → {b}"))
         }
@@ -130,14 +70,14 @@ fn against_last(cli: &Cli, stack: Option<&Path>) -> Result<(Files, Files, String
     let script = stack_arg::resolve(stack)?;
     let built = crate::pipeline::build(&script, &Default::default()).map_err(Error::Script)?;
     let name = built.build.stack.clone();
-    let store = Store::open(&cli.state_dir).map_err(super::store_error)?;
-    let Some(last) = store.history(&name).map_err(super::store_error)?.pop() else {
+    let store = Store::open(&cli.state_dir).map_err(crate::cli::store_error)?;
+    let Some(last) = store.history(&name).map_err(crate::cli::store_error)?.pop() else {
         return Err(Error::Message(format!(
             "`{name}` has no build yet to compare with; run `obsbuild build {}` first",
             script.display()
         )));
     };
-    let old = store.read(&store.resolve(&last.path).map_err(super::store_error)?).map_err(super::store_error)?;
+    let old = store.read(&store.resolve(&last.path).map_err(crate::cli::store_error)?).map_err(crate::cli::store_error)?;
     Ok((old.files, built.build.files, format!("build {} → now", last.number)))
 }
 
@@ -147,7 +87,7 @@ fn build_files(store: &Store, text: &str, stack: Option<&Path>) -> Result<Files,
         let script = stack_arg::resolve(stack)?;
         let evaluation = crate::evaluate::evaluate(&script, &Default::default()).map_err(Error::Script)?;
         let name = evaluation.stack.name;
-        let history = store.history(&name).map_err(super::store_error)?;
+        let history = store.history(&name).map_err(crate::cli::store_error)?;
         let record = history.iter().find(|r| r.number == number).ok_or_else(|| {
             let known: Vec<String> = history.iter().map(|r| r.number.to_string()).collect();
             Error::Message(format!(
@@ -155,9 +95,9 @@ fn build_files(store: &Store, text: &str, stack: Option<&Path>) -> Result<Files,
                 if known.is_empty() { "none yet".to_owned() } else { known.join(", ") }
             ))
         })?;
-        let path = store.resolve(&record.path).map_err(super::store_error)?;
-        return Ok(store.read(&path).map_err(super::store_error)?.files);
+        let path = store.resolve(&record.path).map_err(crate::cli::store_error)?;
+        return Ok(store.read(&path).map_err(crate::cli::store_error)?.files);
     }
-    let path = store.resolve(text).map_err(super::store_error)?;
-    Ok(store.read(&path).map_err(super::store_error)?.files)
+    let path = store.resolve(text).map_err(crate::cli::store_error)?;
+    Ok(store.read(&path).map_err(crate::cli::store_error)?.files)
 }

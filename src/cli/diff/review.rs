@@ -8,8 +8,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::diff::{Args, ReviewFormat};
-use super::{Error, Output};
+use super::args::{Args, ReviewFormat};
+use crate::cli::{Error, Output};
 use crate::diff::review_files::{self, Detail};
 use crate::diff::semantic::Options;
 use crate::diff::semantic::render::{self, Review, Side, Status};
