@@ -5,6 +5,8 @@
 
 mod lex;
 mod parse;
+
+use crate::model::MatcherOp;
 #[cfg(test)]
 mod tests;
 
@@ -21,7 +23,7 @@ pub struct Error {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Matcher {
     pub label: String,
-    pub op: &'static str,
+    pub op: MatcherOp,
     pub value: String,
 }
 
@@ -60,9 +62,9 @@ pub fn parse(text: &str) -> Result<Query, Error> {
 /// Whether `m` narrows the streams: `=` a value, or `=~` a regex the empty value fails.
 fn selects(m: &Matcher) -> bool {
     match m.op {
-        "=" => !m.value.is_empty(),
+        MatcherOp::Eq => !m.value.is_empty(),
         // A regex Rust cannot read is Loki's to judge.
-        "=~" => regex::Regex::new(&format!("^(?:{})$", m.value)).map_or(true, |r| !r.is_match("")),
-        _ => false,
+        MatcherOp::Re => regex::Regex::new(&format!("^(?:{})$", m.value)).map_or(true, |r| !r.is_match("")),
+        MatcherOp::Ne | MatcherOp::NotRe => false,
     }
 }

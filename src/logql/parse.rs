@@ -3,6 +3,7 @@
 
 use super::lex::{Tok, Token};
 use super::{Error, LogQuery, Matcher, Query};
+use crate::model::MatcherOp;
 
 pub struct Parser<'t> {
     toks: &'t [Token],
@@ -266,9 +267,10 @@ impl<'t> Parser<'t> {
             }
             let label = self.ident("a label name")?;
             let op = match self.peek() {
-                Some(Token { tok: Tok::Op(o @ ("=" | "!=" | "=~" | "!~")), .. }) => *o,
-                _ => return Err(self.expected("`=`, `!=`, `=~` or `!~`")),
+                Some(Token { tok: Tok::Op(o), .. }) => MatcherOp::ALL.into_iter().find(|m| m.symbol() == *o),
+                _ => None,
             };
+            let Some(op) = op else { return Err(self.expected("`=`, `!=`, `=~` or `!~`")) };
             self.pos += 1;
             let value = self.string("a quoted value")?;
             matchers.push(Matcher { label, op, value });

@@ -21,7 +21,7 @@ pub use image::{Image, ImageProblem, Version};
 pub use net::{Network, Port, Protocol, Subnet};
 pub use prometheus::{
     AlertCase, Alertmanager, ExpectedAlert, Prometheus, Route, Rule, RuleGroup, RuleTest, ScrapeJob, is_label_name,
-    parse_matcher,
+    MatcherOp, parse_matcher,
 };
 pub use secret::{SECRETS_MOUNT, Secret, looks_secret};
 pub use units::{Cpus, Dialect, Duration, MIN_MEMORY, Memory, PrometheusSize};

@@ -125,18 +125,57 @@ pub fn is_label_name(name: &str) -> bool {
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// How a label matcher compares: `=`, `!=`, `=~`, `!~` (Prometheus, Alertmanager and
+/// Loki write the same four).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MatcherOp {
+    Eq,
+    Ne,
+    Re,
+    NotRe,
+}
+
+impl MatcherOp {
+    /// Longest first, so `=~` is not read as `=`.
+    pub const ALL: [MatcherOp; 4] = [MatcherOp::Re, MatcherOp::NotRe, MatcherOp::Ne, MatcherOp::Eq];
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            MatcherOp::Eq => "=",
+            MatcherOp::Ne => "!=",
+            MatcherOp::Re => "=~",
+            MatcherOp::NotRe => "!~",
+        }
+    }
+
+    /// The operator `text` starts with.
+    pub fn prefix_of(text: &str) -> Option<MatcherOp> {
+        MatcherOp::ALL.into_iter().find(|op| text.starts_with(op.symbol()))
+    }
+
+    pub fn is_regex(self) -> bool {
+        matches!(self, MatcherOp::Re | MatcherOp::NotRe)
+    }
+}
+
+impl std::fmt::Display for MatcherOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
 /// One of Alertmanager's matcher strings (`severity="critical"`, `team =~ "db|infra"`,
 /// `receiver=oncall`) as (label, operator, value without its quotes); `None` when it is not
 /// one. Validation refuses what this refuses; the review reads routes with it.
-pub fn parse_matcher(text: &str) -> Option<(String, &'static str, String)> {
+pub fn parse_matcher(text: &str) -> Option<(String, MatcherOp, String)> {
     let m = text.trim();
     let name_len = m.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').count();
     if name_len == 0 || !is_label_name(&m[..name_len]) {
         return None;
     }
     let rest = m[name_len..].trim_start();
-    let op = ["=~", "!~", "!=", "="].into_iter().find(|op| rest.starts_with(op))?;
-    let value = rest[op.len()..].trim();
+    let op = MatcherOp::prefix_of(rest)?;
+    let value = rest[op.symbol().len()..].trim();
     let value = if let Some(inner) = value.strip_prefix('"') {
         inner.strip_suffix('"')?.replace("\\\"", "\"")
     } else if value.contains(char::is_whitespace) {

@@ -5,14 +5,7 @@
 use crate::promql::MatchOp;
 use crate::promql::grafana::IN_STRING;
 
-/// How a label matcher compares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    Eq,
-    Ne,
-    Re,
-    NotRe,
-}
+pub use crate::model::MatcherOp as Op;
 
 #[derive(Clone, Debug)]
 pub struct Matcher {

@@ -54,12 +54,6 @@ fn matches(route: &Value, labels: &BTreeMap<String, String>) -> bool {
 /// One of Alertmanager's matcher strings, as validation reads it.
 fn parse(text: &str) -> Option<Matcher> {
     let (label, op, value) = crate::model::parse_matcher(text)?;
-    let op = match op {
-        "=~" => Op::Re,
-        "!~" => Op::NotRe,
-        "!=" => Op::Ne,
-        _ => Op::Eq,
-    };
     Some(Matcher::new(label, op, value))
 }
 
