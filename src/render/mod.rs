@@ -17,14 +17,10 @@ mod prometheus;
 mod readme;
 
 use std::collections::BTreeMap;
-use crate::doc::Doc;
+
 use crate::build::{Build, Launch, config_file, layout};
-
+use crate::doc::Doc;
 use crate::model::{Component, Stack};
-
-/// Bumped whenever rendering changes for the same model, so the store never mixes builds
-/// of two renderer versions under one hash.
-pub const FORMAT_VERSION: u32 = 1;
 
 /// The header of every generated YAML file.
 fn header(stack: &Stack) -> Vec<String> {

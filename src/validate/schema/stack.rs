@@ -176,8 +176,8 @@ fn component(w: &mut Walked, s: &Service, families: &[&str], one: &str, id: &str
     walk(w, s, &e.span, schema_id, file, node, &e.settings, owner, product, &what);
 }
 
-/// The current name of component type `old` of section `one`: schemas are named for it.
-/// The current name of a component type written under its old one, in the section `one`.
+/// The current name of a component type written under its old one, in the section `one`:
+/// schemas are named for it.
 fn current_type<'a>(one: &str, old: &'a str) -> &'a str {
     use crate::model::versions::collector::{Section, current_name};
     match one {
