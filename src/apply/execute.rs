@@ -8,7 +8,7 @@ use super::{health, reload};
 use crate::deployment::{Container, Strategy, Unit, label};
 use crate::plan::{Action, Plan, Step};
 use crate::runtime::Runtime;
-use crate::store::{Entry, Journal};
+use crate::store::{Entry, Journal, StepKind, StepRecord};
 
 /// A step that was taken, with what undoing it needs.
 #[derive(Clone, Debug)]
@@ -45,10 +45,8 @@ pub struct StepFailure {
 }
 
 impl<R: Runtime> Context<'_, R> {
-    fn log(&self, service: &str, step: &str, container: Option<&str>) -> Result<(), String> {
-        self.journal
-            .append(&Entry::Step { service: service.to_owned(), step: step.to_owned(), container: container.map(str::to_owned) })
-            .map_err(|e| format!("cannot write the journal: {}", crate::chain::render(&e)))
+    fn log(&self, record: StepRecord) -> Result<(), String> {
+        self.journal.append(&Entry::Step(record)).map_err(|e| format!("cannot write the journal: {}", crate::chain::render(&e)))
     }
 
     /// The container of `d` with the labels of this generation and switch.
@@ -83,10 +81,10 @@ impl<R: Runtime> Context<'_, R> {
         let current = step.current.as_ref();
         match (step.action, &step.desired, current) {
             (Action::Create, Some(d), _) => {
-                self.log(&service, "create", None)?;
+                self.log(StepRecord { name: Some(d.name.clone()), ..StepRecord::new(&service, StepKind::Create) })?;
                 let id = rt.create(&d.name, &self.labelled(d)).await.map_err(|e| e.to_string())?;
                 done.push(Done::Created { service: service.clone(), id: id.clone() });
-                self.log(&service, "start", Some(&id))?;
+                self.log(on(&service, StepKind::Start, &id))?;
                 rt.start(&id).await.map_err(|e| e.to_string())?;
                 health::wait_ready(rt, &id, d, self.timeout).await?;
                 Ok("ready".to_owned())
@@ -94,11 +92,12 @@ impl<R: Runtime> Context<'_, R> {
             (Action::Recreate, Some(d), Some(old)) => {
                 if d.strategy == Strategy::StopFirst && old.running {
                     // Docker frees a static IP and host ports only when the container stops.
-                    self.log(&service, "stop-old", Some(&old.id))?;
+                    self.log(on(&service, StepKind::StopOld, &old.id))?;
                     rt.stop(&old.id, Duration::from_secs(10)).await.map_err(|e| e.to_string())?;
                 }
-                self.log(&service, "create-next", None)?;
-                let next = rt.create(&format!("{}{NEXT}", d.name), &self.labelled(d)).await.map_err(|e| e.to_string())?;
+                let name = format!("{}{NEXT}", d.name);
+                self.log(StepRecord { name: Some(name.clone()), old: Some(old.id.clone()), ..StepRecord::new(&service, StepKind::CreateNext) })?;
+                let next = rt.create(&name, &self.labelled(d)).await.map_err(|e| e.to_string())?;
                 done.push(Done::Replaced {
                     service: service.clone(),
                     old: old.id.clone(),
@@ -106,17 +105,17 @@ impl<R: Runtime> Context<'_, R> {
                     old_running: old.running,
                     desired: Box::new(d.clone()),
                 });
-                self.log(&service, "start-next", Some(&next))?;
+                self.log(on(&service, StepKind::StartNext, &next))?;
                 rt.start(&next).await.map_err(|e| e.to_string())?;
                 health::wait_ready(rt, &next, d, self.timeout).await?;
                 if d.strategy == Strategy::StartFirst && old.running {
-                    self.log(&service, "stop-old", Some(&old.id))?;
+                    self.log(on(&service, StepKind::StopOld, &old.id))?;
                     rt.stop(&old.id, Duration::from_secs(10)).await.map_err(|e| e.to_string())?;
                 }
                 Ok("ready".to_owned())
             }
             (Action::Restart, Some(d), Some(c)) => {
-                self.log(&service, "restart", Some(&c.id))?;
+                self.log(on(&service, StepKind::Restart, &c.id))?;
                 done.push(Done::Restarted { service: service.clone(), id: c.id.clone(), desired: Box::new(d.clone()) });
                 if c.running {
                     rt.stop(&c.id, Duration::from_secs(10)).await.map_err(|e| e.to_string())?;
@@ -126,7 +125,7 @@ impl<R: Runtime> Context<'_, R> {
                 Ok("ready".to_owned())
             }
             (Action::Reload, Some(d), Some(c)) => {
-                self.log(&service, "reload", Some(&c.id))?;
+                self.log(on(&service, StepKind::Reload, &c.id))?;
                 // A refused reload changes nothing (Prometheus keeps its config, a collector
                 // whose new config does not validate gets no signal): nothing to undo.
                 reload::reload(rt, &c.id, d, self.timeout).await?;
@@ -135,7 +134,7 @@ impl<R: Runtime> Context<'_, R> {
                 Ok("reloaded, ready".to_owned())
             }
             (Action::Remove, _, Some(c)) => {
-                self.log(&service, "stop", Some(&c.id))?;
+                self.log(StepRecord { running: Some(c.running), ..on(&service, StepKind::Stop, &c.id) })?;
                 if c.running {
                     rt.stop(&c.id, Duration::from_secs(10)).await.map_err(|e| e.to_string())?;
                 }
@@ -145,6 +144,11 @@ impl<R: Runtime> Context<'_, R> {
             (action, _, _) => Err(format!("internal error: cannot {} without a container", action.name())),
         }
     }
+}
+
+/// The record of a step on the existing container `id`.
+fn on(service: &str, step: StepKind, id: &str) -> StepRecord {
+    StepRecord { container: Some(id.to_owned()), ..StepRecord::new(service, step) }
 }
 
 /// Puts every service of `done` back as it was, newest first. Config files must already
@@ -198,7 +202,7 @@ pub async fn undo<R: Runtime>(rt: &R, done: Vec<Done>, timeout: Duration, report
     problems
 }
 
-async fn start_if_stopped<R: Runtime>(rt: &R, id: &str) -> Result<(), String> {
+pub(super) async fn start_if_stopped<R: Runtime>(rt: &R, id: &str) -> Result<(), String> {
     let c = rt.inspect(id).await.map_err(|e| e.to_string())?;
     if c.running {
         return Ok(());

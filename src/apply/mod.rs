@@ -10,6 +10,7 @@ mod health;
 pub mod hosts;
 mod network;
 mod preflight;
+mod recover;
 mod reload;
 pub mod report;
 pub mod secrets;
@@ -19,6 +20,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
 pub use execute::NEXT;
+pub use recover::{Recovery, recovered};
 pub use reload::metric_value;
 pub use report::{Json, Report, Text};
 
@@ -252,7 +254,7 @@ async fn activate_with<R: Runtime>(
         // A create whose answer was lost may still have been carried out: only a daemon
         // that answers can say that nothing of this switch is left.
         let leftovers = match rt.containers(&stack).await {
-            Ok(now) => remove_switch_containers(rt, &this_switch, &now).await.map_err(|e| e.to_string()),
+            Ok(now) => recover::remove_switch_containers(rt, &this_switch, &now).await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = leftovers {
@@ -322,7 +324,8 @@ async fn confirm<R: Runtime>(
 
 /// Finishes or undoes a switch of `stack` that was interrupted, and says which. A switch
 /// that passed its checks (the journal has its commit) is completed; any other is undone
-/// and the stack brought back to the generation it came from.
+/// step by step from its journal and the stack brought back to the generation it came
+/// from. [`recovered`] says what was undone.
 pub async fn recover<R: Runtime>(
     rt: &R,
     store: &Store,
@@ -330,78 +333,7 @@ pub async fn recover<R: Runtime>(
     opts: &Options,
     report: &mut dyn Report,
 ) -> Result<Option<String>, SwitchError> {
-    let Some(entries) = store.interrupted(stack)? else { return Ok(None) };
-    let Some(Entry::Begin { switch, from, from_path, to, to_path }) = entries.first().cloned() else {
-        store.clear_journal(stack)?;
-        return Ok(Some("an empty switch journal was found and dropped".to_owned()));
-    };
-    let committed = entries.contains(&Entry::Commit);
-    let containers = rt.containers(stack).await?;
-    if committed {
-        let path = store.resolve(&to_path)?;
-        let build = store.read(&path)?;
-        let a = deployment::load(stack, &build.files, &store.profile(stack).live_dir()).map_err(|e| SwitchError::Other(e.to_string()))?;
-        for next in containers.iter().filter(|c| c.name.ends_with(NEXT)) {
-            let canonical = next.name.trim_end_matches(NEXT).to_owned();
-            if let Some(old) = containers.iter().find(|c| c.name == canonical) {
-                rt.remove(&old.id).await?;
-            }
-            rt.rename(&next.id, &canonical).await?;
-        }
-        let wanted: std::collections::BTreeSet<&str> = a.services.iter().map(|d| d.service.as_str()).collect();
-        for c in containers.iter().filter(|c| !c.running && c.label(label::SERVICE).is_some_and(|s| !wanted.contains(s))) {
-            rt.remove(&c.id).await?;
-        }
-        let target = Target { build, path, generation: Some(to), git: None };
-        let profile = store.profile(stack);
-        if !profile.generations()?.iter().any(|g| g.number == to) {
-            profile.add(&target.path, now(), None)?;
-        }
-        profile.activate(to)?;
-        store.clear_journal(stack)?;
-        return Ok(Some(format!(
-            "a switch to generation {to} was interrupted after it passed its checks; it is now complete"
-        )));
-    }
-    remove_switch_containers(rt, &switch, &containers).await?;
-    store.clear_journal(stack)?;
-    match (from, from_path) {
-        (Some(from), Some(from_path)) => {
-            let path = store.resolve(&from_path)?;
-            let build = store.read(&path)?;
-            let target = Target { build, path, generation: Some(from), git: None };
-            // The live files may be half old, half new: every service reloads or restarts.
-            Box::pin(activate_with(rt, store, target, opts, report, true)).await?;
-            // A create request the killed switch had sent may have been carried out by the
-            // daemon after the first sweep: by now (seconds of restarts later) it has landed.
-            let late = rt.containers(stack).await?;
-            remove_switch_containers(rt, &switch, &late).await?;
-            Ok(Some(format!(
-                "a switch from generation {from} to {to} was interrupted before it passed its checks; it was undone and the stack is on generation {from}"
-            )))
-        }
-        _ => {
-            for c in rt.containers(stack).await? {
-                let _ = rt.stop(&c.id, Duration::from_secs(5)).await;
-                rt.remove(&c.id).await?;
-            }
-            store.profile(stack).remove_live()?;
-            Ok(Some(format!("the first switch of `{stack}` (to generation {to}) was interrupted; what it had started was removed")))
-        }
-    }
-}
-
-/// Removes the containers the interrupted switch `switch` created.
-async fn remove_switch_containers<R: Runtime>(
-    rt: &R,
-    switch: &str,
-    containers: &[crate::runtime::ContainerInfo],
-) -> Result<(), SwitchError> {
-    for c in containers.iter().filter(|c| c.label(label::SWITCH) == Some(switch)) {
-        let _ = rt.stop(&c.id, Duration::from_secs(5)).await;
-        rt.remove(&c.id).await?;
-    }
-    Ok(())
+    Ok(recovered(rt, store, stack, opts, report).await?.map(|r| r.message))
 }
 
 /// Removes the stack's containers, its network when obsbuild created it and nothing else

@@ -38,6 +38,9 @@ pub enum FailureKind {
 
 type Responder = Box<dyn Fn(&ContainerInfo, u16, &str, &str) -> Option<HttpResponse> + Send + Sync>;
 
+/// Says, given a call's operation and target, whether the client dies before making it.
+pub type Killer = Box<dyn Fn(&str, &str) -> bool + Send + Sync>;
+
 #[derive(Default)]
 struct State {
     containers: BTreeMap<String, (ContainerInfo, Container)>,
@@ -70,11 +73,21 @@ struct State {
 pub struct Fake {
     state: Mutex<State>,
     responder: Mutex<Option<Responder>>,
+    killer: Mutex<Option<Killer>>,
+    /// Set once the killer struck: every call hangs, as a dead process makes none.
+    dead: std::sync::atomic::AtomicBool,
+    death: tokio::sync::Notify,
 }
 
 impl Default for Fake {
     fn default() -> Self {
-        Fake { state: Mutex::new(State { next_port: 40000, ..Default::default() }), responder: Mutex::new(None) }
+        Fake {
+            state: Mutex::new(State { next_port: 40000, ..Default::default() }),
+            responder: Mutex::new(None),
+            killer: Mutex::new(None),
+            dead: std::sync::atomic::AtomicBool::new(false),
+            death: tokio::sync::Notify::new(),
+        }
     }
 }
 
@@ -123,6 +136,28 @@ impl Fake {
     /// The daemon answers `n` more calls, then is gone.
     pub fn drop_after(&self, n: usize) {
         self.with(|s| s.calls_left = Some(n));
+    }
+
+    /// Kills the client, as a crash would, just before the first call `when` picks: that
+    /// call and every later one never return (so no undo runs), and [`Fake::killed`]
+    /// completes. The daemon keeps what the calls before did.
+    pub fn kill_when(&self, when: Killer) {
+        if let Ok(mut g) = self.killer.lock() {
+            *g = Some(when);
+        }
+    }
+
+    /// Completes once the client was killed; drop the switch's future then.
+    pub async fn killed(&self) {
+        self.death.notified().await;
+    }
+
+    /// A new client after a kill: calls answer again.
+    pub fn revive(&self) {
+        if let Ok(mut g) = self.killer.lock() {
+            *g = None;
+        }
+        self.dead.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn set_responder(&self, r: Responder) {
@@ -206,8 +241,18 @@ impl Fake {
         })
     }
 
-    /// Enters a call: records it and applies injected failures and the daemon's absence.
-    fn call(&self, operation: &'static str, target: &str) -> Result<()> {
+    /// Enters a call: hangs if the client is dead, else records it and applies injected
+    /// failures and the daemon's absence.
+    async fn call(&self, operation: &'static str, target: &str) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        let dies = self.dead.load(Ordering::SeqCst)
+            || self.killer.lock().ok().and_then(|k| k.as_ref().map(|k| k(operation, target))).unwrap_or(false);
+        if dies {
+            if !self.dead.swap(true, Ordering::SeqCst) {
+                self.death.notify_one();
+            }
+            std::future::pending::<()>().await;
+        }
         self.with(|s| {
             s.log.push(format!("{operation} {target}"));
             if let Some(left) = s.calls_left.as_mut() {
@@ -262,12 +307,12 @@ fn not_found(operation: &'static str, target: &str) -> RuntimeError {
 
 impl Runtime for Fake {
     async fn ping(&self) -> Result<EngineInfo> {
-        self.call("ping", "")?;
+        self.call("ping", "").await?;
         Ok(EngineInfo { version: "fake".into(), api_version: "1.41".into() })
     }
 
     async fn containers(&self, stack: &str) -> Result<Vec<ContainerInfo>> {
-        self.call("containers", stack)?;
+        self.call("containers", stack).await?;
         Ok(self.with(|s| {
             let listed = s
                 .containers
@@ -281,12 +326,12 @@ impl Runtime for Fake {
     }
 
     async fn inspect(&self, id: &str) -> Result<ContainerInfo> {
-        self.call("inspect", id)?;
+        self.call("inspect", id).await?;
         self.with(|s| s.containers.get(id).map(|(i, _)| i.clone())).ok_or_else(|| not_found("inspect", id))
     }
 
     async fn create(&self, name: &str, spec: &Container) -> Result<String> {
-        let late = match self.call("create", name) {
+        let late = match self.call("create", name).await {
             Err(e) if self.with(|s| std::mem::take(&mut s.lost_answer)) => Some(e),
             Err(e) => return Err(e),
             Ok(()) => None,
@@ -303,7 +348,7 @@ impl Runtime for Fake {
     }
 
     async fn start(&self, id: &str) -> Result<()> {
-        self.call("start", id)?;
+        self.call("start", id).await?;
         self.with(|s| {
             let unhealthy = s.unhealthy.clone();
             let (i, spec) = s.containers.get_mut(id).ok_or_else(|| not_found("start", id))?;
@@ -315,7 +360,7 @@ impl Runtime for Fake {
     }
 
     async fn stop(&self, id: &str, _grace: Duration) -> Result<()> {
-        self.call("stop", id)?;
+        self.call("stop", id).await?;
         self.with(|s| {
             let (i, _) = s.containers.get_mut(id).ok_or_else(|| not_found("stop", id))?;
             i.running = false;
@@ -326,12 +371,12 @@ impl Runtime for Fake {
     }
 
     async fn remove(&self, id: &str) -> Result<()> {
-        self.call("remove", id)?;
+        self.call("remove", id).await?;
         self.with(|s| s.containers.remove(id).map(|_| ()).ok_or_else(|| not_found("remove", id)))
     }
 
     async fn rename(&self, id: &str, name: &str) -> Result<()> {
-        self.call("rename", id)?;
+        self.call("rename", id).await?;
         self.with(|s| {
             if s.containers.values().any(|(i, _)| i.name == name) {
                 return Err(RuntimeError::Conflict { operation: "rename", target: name.to_owned(), message: "name in use".into() });
@@ -343,7 +388,7 @@ impl Runtime for Fake {
     }
 
     async fn signal(&self, id: &str, signal: Signal) -> Result<()> {
-        self.call("signal", id)?;
+        self.call("signal", id).await?;
         self.with(|s| {
             let name = s.containers.get(id).map(|(i, _)| i.name.clone()).ok_or_else(|| not_found("signal", id))?;
             s.signals.push((name, signal.name().to_owned()));
@@ -352,22 +397,22 @@ impl Runtime for Fake {
     }
 
     async fn cpus(&self) -> Result<Option<u32>> {
-        self.call("cpus", "")?;
+        self.call("cpus", "").await?;
         Ok(self.with(|s| s.cpus))
     }
 
     async fn image_present(&self, image: &str) -> Result<bool> {
-        self.call("image_present", image)?;
+        self.call("image_present", image).await?;
         Ok(self.with(|s| s.images.contains(image)))
     }
 
     async fn image_user(&self, image: &str) -> Result<Option<String>> {
-        self.call("image_user", image)?;
+        self.call("image_user", image).await?;
         self.with(|s| if s.images.contains(image) { Ok(s.users.get(image).cloned()) } else { Err(not_found("image_user", image)) })
     }
 
     async fn pull(&self, image: &str) -> Result<()> {
-        self.call("pull", image)?;
+        self.call("pull", image).await?;
         self.with(|s| {
             if s.pullable.remove(image) {
                 s.images.insert(image.to_owned());
@@ -379,7 +424,7 @@ impl Runtime for Fake {
     }
 
     async fn networks(&self) -> Result<Vec<NetworkInfo>> {
-        self.call("networks", "")?;
+        self.call("networks", "").await?;
         Ok(self.with(|s| {
             s.networks
                 .values()
@@ -399,7 +444,7 @@ impl Runtime for Fake {
     }
 
     async fn create_network(&self, spec: &NetworkSpec) -> Result<()> {
-        self.call("create_network", &spec.name)?;
+        self.call("create_network", &spec.name).await?;
         self.with(|s| {
             if s.networks.contains_key(&spec.name) {
                 return Err(RuntimeError::Conflict { operation: "create_network", target: spec.name.clone(), message: "exists".into() });
@@ -410,7 +455,7 @@ impl Runtime for Fake {
     }
 
     async fn remove_network(&self, name: &str) -> Result<()> {
-        self.call("remove_network", name)?;
+        self.call("remove_network", name).await?;
         self.with(|s| {
             // As Docker: not while a running container is attached.
             if s.containers.values().any(|(i, sp)| i.running && sp.network == name) {
@@ -422,12 +467,12 @@ impl Runtime for Fake {
     }
 
     async fn network_users(&self, name: &str) -> Result<Vec<String>> {
-        self.call("network_users", name)?;
+        self.call("network_users", name).await?;
         Ok(self.with(|s| s.containers.values().filter(|(_, sp)| sp.network == name).map(|(i, _)| i.name.clone()).collect()))
     }
 
     async fn remove_volume(&self, name: &str) -> Result<()> {
-        self.call("remove_volume", name)?;
+        self.call("remove_volume", name).await?;
         self.with(|s| {
             s.volumes.remove(name);
             Ok(())
@@ -439,7 +484,7 @@ impl Runtime for Fake {
         if let Some((user, password)) = &req.basic_auth {
             self.with(|s| s.log.push(format!("auth {user}:{password} {} {method} {path}", container.name)));
         }
-        self.call("http", &format!("{} {method} {path}", container.name))?;
+        self.call("http", &format!("{} {method} {path}", container.name)).await?;
         let current = self.with(|s| s.containers.get(&container.id).map(|(i, _)| i.clone()));
         let Some(current) = current.filter(|c| c.running) else {
             return Err(RuntimeError::Call { operation: "http", target: container.name.clone(), message: "connection refused".into() });
@@ -453,7 +498,7 @@ impl Runtime for Fake {
     }
 
     async fn run(&self, name: &str, spec: &Container, _timeout: Duration) -> Result<(i64, String)> {
-        self.call("run", name)?;
+        self.call("run", name).await?;
         let present = self.with(|s| s.images.contains(&spec.image));
         if present { Ok((0, String::new())) } else { Err(not_found("run", &spec.image)) }
     }

@@ -53,6 +53,9 @@ pub enum StoreError {
     ReadRecord { path: PathBuf, source: io::Error },
     /// That record is not valid JSON of the expected shape.
     ParseRecord { path: PathBuf, source: serde_json::Error },
+    /// A line of a switch journal other than the last (which a crash may cut short) is
+    /// not an entry.
+    ParseJournal { path: PathBuf, line: usize, source: serde_json::Error },
     /// A store path's content does not match its manifest.
     Corrupt { path: PathBuf, detail: String },
     /// A store path, root or name asked for does not exist.
@@ -184,6 +187,11 @@ impl fmt::Display for StoreError {
                 "`{}`, the list of hosts files holding the stack's block, is damaged; fix or remove it (and remove the block from those files by hand)",
                 path.display()
             ),
+            ParseJournal { path, line, .. } => write!(
+                f,
+                "line {line} of the switch journal `{}` is damaged, so the interrupted switch cannot be finished or undone step by step; compare `docker ps -a --filter label=obsbuild.switch` with `obsbuild status`, remove what does not belong, then remove that file",
+                path.display()
+            ),
             Corrupt { path, detail } => write!(
                 f,
                 "store path `{}` is damaged: {detail}; run `obsbuild verify`",
@@ -221,7 +229,8 @@ impl std::error::Error for StoreError {
             ParseManifest { source, .. }
             | ParseHistory { source, .. }
             | Serialize { source, .. }
-            | ParseRecord { source, .. } => Some(source),
+            | ParseRecord { source, .. }
+            | ParseJournal { source, .. } => Some(source),
             NotADirectory { .. }
             | InvalidRoot { .. }
             | Corrupt { .. }

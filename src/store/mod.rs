@@ -44,7 +44,7 @@ pub use gc::GcReport;
 pub use hash::{FORMAT_VERSION, FileEntry, MANIFEST, Manifest};
 pub use history::{GitInfo, Record, RecordMeta};
 pub use hosts::{HostsFolderLock, HostsLock, lock_hosts_folder, read_hosts_file, write_hosts_file};
-pub use journal::{Entry, Journal};
+pub use journal::{Entry, Journal, StepKind, StepRecord};
 pub use profile::{Generation, Profile, SwitchLock};
 pub use secrets::Secrets;
 pub use verify::{Damaged, VerifyReport};

@@ -102,6 +102,7 @@ mod tests {
     fn a_slow_tool_is_killed_and_output_is_bounded() {
         let dir = tempfile::tempdir().unwrap();
         let sh = Path::new("/bin/sh");
+        // The sleep is the tool outliving its 100 ms: the timeout is what is tested.
         let slow = run(sh, &[OsStr::new("-c"), OsStr::new("sleep 5")], dir.path(), &[], Duration::from_millis(100));
         assert!(slow.unwrap_err().contains("killed"));
         let loud = run(sh, &[OsStr::new("-c"), OsStr::new("head -c 200000 /dev/zero | tr '\\0' x; exit 3")], dir.path(), &[], Duration::from_secs(10)).unwrap();

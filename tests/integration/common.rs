@@ -19,6 +19,30 @@ pub fn obsbuild() -> Command {
     cmd
 }
 
+/// One Docker test at a time, whichever file it is in (`docker_adapter`, `switch_docker`
+/// and its `net`, `secrets_docker`): the machine has two cores, health gates have
+/// deadlines, and the engine's networks and ports are shared.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Waits until `done` holds, looking every 10 ms, and says whether it did before `limit`
+/// passed: a wait for a condition, not for a guessed time. The limit only bounds a hang,
+/// so make it generous; the caller says what a timeout means (fail, kill a child...).
+pub fn wait_until(limit: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if done() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// Evaluates, validates and renders a stack of the repository, failing with the rendered
 /// diagnostics if it does not build.
 pub fn build(relative: &str) -> Built {
@@ -181,4 +205,20 @@ pub fn script_corpus(folder: &str) -> (Vec<String>, insta::Settings) {
     settings.set_snapshot_path(format!("snapshots/{folder}"));
     settings.set_prepend_module_to_snapshot(false);
     (names, settings)
+}
+
+/// Fails, naming them, on the `.snap` files of `tests/integration/snapshots/<folder>` whose
+/// names start with `prefix` and that no snapshot of `produced` (names as given to insta)
+/// is: the snapshot of an input deleted or renamed would otherwise stay, looking reviewed
+/// and compared with nothing.
+pub fn assert_no_orphan_snapshots(folder: &str, prefix: &str, produced: &std::collections::BTreeSet<String>) {
+    let dir = root().join("tests/integration/snapshots").join(folder);
+    let mut orphans: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix) && n.strip_suffix(".snap").is_some_and(|stem| !produced.contains(stem)))
+        .collect();
+    orphans.sort();
+    let shown = dir.strip_prefix(root()).unwrap_or(&dir).display().to_string();
+    assert!(orphans.is_empty(), "snapshots in {shown} that no input produced (remove them, or restore their inputs): {orphans:?}");
 }

@@ -4,6 +4,12 @@
 //! Every container, network and volume is named after this process (`obsbuild-test-<pid>-…`)
 //! and removed by a [`Cleanup`] guard even when a test fails. From the host, traffic goes
 //! only to ports Docker published on 127.0.0.1.
+//!
+//! Each test that talks to the engine holds [`common::serial`], as the other Docker tests
+//! do, for its whole run. The guard is held across `.await`s on purpose: every test has
+//! its own runtime on its own thread, so no task of the waiting test holds what the
+//! holder needs.
+#![allow(clippy::await_holding_lock)]
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -18,6 +24,8 @@ use obsbuild::deployment::{Container, Healthcheck, Mount, Port, Signal};
 use obsbuild::model::{Protocol, Restart};
 use obsbuild::runtime::{ContainerInfo, Health, NetworkSpec, PublishedPort, Runtime, RuntimeError, label};
 
+use super::common;
+
 const BUSYBOX: &str = "obsbuild-test/busybox:1.35.0";
 const PROMETHEUS: &str = "obsbuild-test/prometheus:2.42.0";
 const ALERTMANAGER: &str = "obsbuild-test/alertmanager:0.25.0";
@@ -26,7 +34,7 @@ const ALERTMANAGER: &str = "obsbuild-test/alertmanager:0.25.0";
 fn images() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let script = super::common::root().join("tests/images.sh");
+        let script = common::root().join("tests/images.sh");
         let out = Command::new("bash").arg(&script).output().expect("cannot run bash tests/images.sh");
         assert!(
             out.status.success(),
@@ -184,6 +192,7 @@ fn docker_inspect(id: &str, format: &str) -> String {
 
 #[tokio::test]
 async fn ping_negotiates_the_engines_api_version() {
+    let _serial = common::serial();
     let docker = docker().await;
     let info = within(Duration::from_secs(30), docker.ping()).await.unwrap();
     let out = Command::new("docker").args(["version", "--format", "{{.Server.APIVersion}}"]).output().unwrap();
@@ -202,6 +211,7 @@ async fn ping_negotiates_the_engines_api_version() {
 /// A busybox httpd through create, health, probes, signals, stop, start, rename, remove.
 #[tokio::test]
 async fn a_container_through_its_whole_life() {
+    let _serial = common::serial();
     let docker = docker().await;
     let cleanup = Cleanup::default();
     within(Duration::from_secs(120), async {
@@ -304,7 +314,11 @@ async fn a_container_through_its_whole_life() {
 
         // httpd takes HUP (it re-reads its configuration) and keeps running.
         docker.signal(&id, Signal::Hup).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // No pause to let the signal act: it is pending on httpd once the call returns, and
+        // httpd takes it before it accepts again, so an answer now is from an httpd that
+        // survived it.
+        let after = docker.http(&healthy, 8080, "GET", "/index.html", Duration::from_secs(5)).await;
+        assert!(matches!(&after, Ok(r) if r.status == 200), "httpd did not answer after HUP: {after:?}");
         assert!(docker.inspect(&id).await.unwrap().running);
 
         // httpd is PID 1 and ignores TERM: stop kills it after the grace period.
@@ -405,6 +419,7 @@ async fn ready(
 
 #[tokio::test]
 async fn prometheus_and_alertmanager_answer_through_their_published_ports() {
+    let _serial = common::serial();
     let docker = docker().await;
     let cleanup = Cleanup::default();
     within(Duration::from_secs(120), async {
@@ -450,6 +465,7 @@ async fn prometheus_and_alertmanager_answer_through_their_published_ports() {
 
 #[tokio::test]
 async fn run_returns_the_exit_code_and_output_and_removes_the_container() {
+    let _serial = common::serial();
     let docker = docker().await;
     let cleanup = Cleanup::default();
     within(Duration::from_secs(60), async {
@@ -489,6 +505,7 @@ async fn run_returns_the_exit_code_and_output_and_removes_the_container() {
 
 #[tokio::test]
 async fn image_present_tells_built_from_absent_images() {
+    let _serial = common::serial();
     let docker = docker().await;
     within(Duration::from_secs(30), async {
         for image in [BUSYBOX, PROMETHEUS, ALERTMANAGER] {

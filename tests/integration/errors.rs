@@ -9,6 +9,7 @@ fn every_error_script_gives_its_reviewed_diagnostic() {
     let dir = common::root().join("tests/errors");
     let (names, settings) = common::script_corpus("errors");
     assert!(names.len() >= 25, "the error corpus shrank: {names:?}");
+    let produced = names.iter().map(|n| n.trim_end_matches(".rhai").to_owned()).collect();
     settings.bind(|| {
         for name in names {
             let path = dir.join(&name);
@@ -23,6 +24,7 @@ fn every_error_script_gives_its_reviewed_diagnostic() {
             insta::assert_snapshot!(name.trim_end_matches(".rhai"), text);
         }
     });
+    common::assert_no_orphan_snapshots("errors", "", &produced);
 }
 
 /// Colour goes only where asked: plain rendering has no escape codes.

@@ -27,14 +27,10 @@ fn export(state: &Path, stack: &str, out: &Path, extra: &[&str]) -> Command {
 
 /// Waits for `child`, killing it and failing the test if it outlives `limit`.
 fn wait_for(mut child: Child, limit: Duration, what: &str) -> Output {
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} still ran after {limit:?}: it hangs");
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    if !common::wait_until(limit, || child.try_wait().unwrap().is_some()) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{what} still ran after {limit:?}: it hangs");
     }
     child.wait_with_output().unwrap()
 }
@@ -326,6 +322,7 @@ fn an_export_killed_at_any_point_is_repaired_by_the_next() {
     for round in 0..ROUNDS {
         let stack = STACKS[round as usize % 2];
         let child = export(tmp.path(), stack, &out, &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        // When to kill is what this test varies: a sleep by design, not a wait for anything.
         std::thread::sleep(Duration::from_micros(typical / 3 + rng.below(typical * 2 / 3)));
         let mut child = child;
         let _ = child.kill();

@@ -40,15 +40,11 @@ fn apply_bounded(w: &World, file: &Path) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > BOUND {
-            unblock(file);
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("`hosts --apply --file {}` hung:\n{}", file.display(), text(&out.stderr));
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if !super::common::wait_until(BOUND, || child.try_wait().unwrap().is_some()) {
+        unblock(file);
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!("`hosts --apply --file {}` hung:\n{}", file.display(), text(&out.stderr));
     }
     child.wait_with_output().unwrap()
 }

@@ -54,6 +54,7 @@ fn killed_builds_never_leave_an_accepted_incomplete_path() {
     for round in 1..=60 {
         expect_round(round, &mut expected);
         let mut child = obsbuild(&state, &stack).spawn().unwrap();
+        // When to kill is what this test varies: a sleep by design, not a wait for anything.
         std::thread::sleep(Duration::from_micros(rng.below(typical * 12 / 10)));
         let _ = child.kill();
         let status = child.wait().unwrap();

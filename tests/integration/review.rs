@@ -106,6 +106,7 @@ fn text(o: &Output) -> String {
 fn review_each_kind_of_change() {
     let tmp = tempfile::tempdir().unwrap();
     let project = repository(tmp.path());
+    let mut produced = std::collections::BTreeSet::new();
     for (name, _, _) in COMMITS {
         let parent = format!("{name}^");
         let expected = if *name == "moved-panel" { 0 } else { 1 };
@@ -122,8 +123,10 @@ fn review_each_kind_of_change() {
                 assert_eq!((v["schema"].as_u64(), v["changed"].as_bool()), (Some(1), Some(expected == 1)), "{name}");
             }
             insta::assert_snapshot!(format!("{snapshot}{suffix}"), stdout);
+            produced.insert(format!("integration__review__{snapshot}{suffix}"));
         }
     }
+    common::assert_no_orphan_snapshots("", "integration__review__", &produced);
 }
 
 #[test]

@@ -8,13 +8,17 @@ fn snapshot_stack(relative: &str, prefix: &str) {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots/files");
     settings.set_prepend_module_to_snapshot(false);
+    let mut produced = std::collections::BTreeSet::new();
     settings.bind(|| {
         for (path, bytes) in &built.build.files {
             let text = String::from_utf8(bytes.clone()).expect("rendered files are UTF-8");
             let name = format!("{prefix}__{}", path.replace('/', "__"));
-            insta::assert_snapshot!(name, text);
+            insta::assert_snapshot!(name.clone(), text);
+            produced.insert(name);
         }
     });
+    // A file the stack no longer renders leaves its snapshot behind.
+    common::assert_no_orphan_snapshots("files", &format!("{prefix}__"), &produced);
 }
 
 #[test]

@@ -114,6 +114,7 @@ fn crash_kill_loop() {
         let mut child = spawn_writer("store_crash::crash_kill_loop", &state, &format!("r{round}"));
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         assert!(lines.any(|l| l.unwrap().ends_with("ready")), "the writer did not start");
+        // When to kill is what this test varies: a sleep by design, not a wait for anything.
         std::thread::sleep(Duration::from_micros(rng.below(25_000)));
         child.kill().unwrap();
         child.wait().unwrap();

@@ -5,7 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::common;
 
@@ -130,13 +130,9 @@ fn mkfifo(path: &Path) {
 /// Runs a command that must end within `limit`; a hang fails the test (and is unblocked).
 fn bounded(mut cmd: Command, limit: Duration) -> Output {
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("{cmd:?} hung for {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if !common::wait_until(limit, || child.try_wait().unwrap().is_some()) {
+        let _ = child.kill();
+        panic!("{cmd:?} hung for {limit:?}");
     }
     child.wait_with_output().unwrap()
 }

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use super::common;
 
@@ -19,12 +19,7 @@ const BUSYBOX_BROKEN: &str = "obsbuild-test/busybox-broken:1.35.0";
 const PROMETHEUS: &str = "obsbuild-test/prometheus:2.42.0";
 const ALERTMANAGER: &str = "obsbuild-test/alertmanager:0.25.0";
 
-/// One Docker test at a time, `net`'s included: the machine has two cores and health gates
-/// have deadlines.
-pub(super) fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
+pub(super) use super::common::serial;
 
 pub(super) fn images() {
     static DONE: OnceLock<()> = OnceLock::new();
@@ -241,14 +236,18 @@ fn a_rule_change_reloads_real_prometheus_in_place_without_a_failed_probe() {
                     Some((200, _)) => ok.fetch_add(1, Ordering::Relaxed),
                     _ => failed.fetch_add(1, Ordering::Relaxed),
                 };
+                // The probing rate, not a wait for anything.
                 std::thread::sleep(Duration::from_millis(20));
             }
         })
     };
+    // Probes on both sides of the switch, counted rather than slept for.
+    let probed = || ok.load(Ordering::Relaxed) + failed.load(Ordering::Relaxed);
+    let some_more = |from: usize| common::wait_until(Duration::from_secs(60), || probed() >= from + 10);
     d.write(&Version { rule: "up{job=\"web\"} == 0", scrape_interval: "7s", ..Version::default() });
-    std::thread::sleep(Duration::from_millis(500));
+    assert!(some_more(0), "the prober never probed");
     let out = d.must(d.switch(&[]), "switch with a changed rule and scrape interval");
-    std::thread::sleep(Duration::from_millis(500));
+    assert!(some_more(probed()), "the prober stopped probing");
     stop.store(true, Ordering::Relaxed);
     prober.join().unwrap();
 
@@ -341,10 +340,7 @@ fn concurrent_switches_wait_or_fail_fast() {
     };
     // Wait until the first holds the lock, then try without waiting.
     let lock = d.state.join(format!("profiles/{}/switch.journal", d.stack));
-    let started = Instant::now();
-    while !lock.exists() && started.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(common::wait_until(Duration::from_secs(60), || lock.exists()), "the first switch did not begin within 60 s");
     let fast = d.switch(&["--no-wait"]);
     assert_eq!(fast.status.code(), Some(2), "{}", String::from_utf8_lossy(&fast.stderr));
     assert!(String::from_utf8_lossy(&fast.stderr).contains("another switch"), "{}", String::from_utf8_lossy(&fast.stderr));
@@ -387,15 +383,10 @@ fn killed_after_each_step_the_next_run_restores_one_generation() {
             .spawn()
             .unwrap();
         // Kill once the journal holds `step` steps (or the switch ended first).
-        let started = Instant::now();
-        loop {
-            let steps = std::fs::read_to_string(&journal).map(|t| t.lines().filter(|l| l.contains("\"step\"")).count()).unwrap_or(0);
-            if steps >= step || child.try_wait().unwrap().is_some() || started.elapsed() > Duration::from_secs(60) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let steps = std::fs::read_to_string(&journal).map(|t| t.lines().filter(|l| l.contains("\"step\"")).count()).unwrap_or(0);
+        let journalled = || std::fs::read_to_string(&journal).map(|t| t.lines().filter(|l| l.contains("\"event\":\"step\"")).count()).unwrap_or(0);
+        let got_there = common::wait_until(Duration::from_secs(120), || journalled() >= step || child.try_wait().unwrap().is_some());
+        assert!(got_there, "step {step}: the switch neither journalled {step} steps nor ended within 120 s");
+        let steps = journalled();
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap();
             kills += 1;

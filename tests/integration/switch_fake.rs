@@ -10,6 +10,9 @@ use obsbuild::store::Store;
 
 use super::common;
 
+/// A switch killed after each step, and recovery from its journal (`switch_fake/killed.rs`).
+mod killed;
+
 const BUSYBOX: &str = "obsbuild-test/busybox:1.35.0";
 const PROMETHEUS: &str = "obsbuild-test/prometheus:2.42.0";
 

@@ -89,6 +89,7 @@ fn every_stack_passes_check_validators_require() {
 fn validator_complaints_land_on_the_script_line() {
     let (names, settings) = common::script_corpus("validators");
     assert!(names.len() >= 3, "{names:?}");
+    let produced = names.iter().map(|n| n.trim_end_matches(".rhai").to_owned()).collect();
     settings.bind(|| {
         for name in names {
             let relative = format!("tests/validators/{name}");
@@ -103,6 +104,7 @@ fn validator_complaints_land_on_the_script_line() {
             insta::assert_snapshot!(name.trim_end_matches(".rhai"), text);
         }
     });
+    common::assert_no_orphan_snapshots("validators", "", &produced);
 }
 
 /// A folder of links to the named validators only, as a PATH.

@@ -8,6 +8,7 @@ fn every_warning_script_gives_its_reviewed_warnings() {
     let dir = common::root().join("tests/warnings");
     let (names, settings) = common::script_corpus("warnings");
     assert!(!names.is_empty(), "no warning scripts in {}", dir.display());
+    let produced = names.iter().map(|n| n.trim_end_matches(".rhai").to_owned()).collect();
     settings.bind(|| {
         for name in names {
             let built = common::build(&format!("tests/warnings/{name}"));
@@ -18,6 +19,7 @@ fn every_warning_script_gives_its_reviewed_warnings() {
             insta::assert_snapshot!(name.trim_end_matches(".rhai"), text);
         }
     });
+    common::assert_no_orphan_snapshots("warnings", "", &produced);
 }
 
 /// A panel selecting `job="nope"` is warned about at the panel's own line.
