@@ -19,8 +19,9 @@ pub enum Done {
     Replaced { service: String, old: String, new: String, old_running: bool, desired: Box<Unit> },
     Restarted { service: String, id: String, desired: Box<Unit> },
     Reloaded { service: String, id: String, desired: Box<Unit> },
-    /// The container of a service the stack no longer has, stopped until the commit.
-    Stopped { service: String, id: String },
+    /// The container of a service the stack no longer has, stopped until the commit;
+    /// `was_running`: an undo starts it again only if it ran before.
+    Stopped { service: String, id: String, was_running: bool },
 }
 
 /// How the executor runs.
@@ -138,7 +139,7 @@ impl<R: Runtime> Context<'_, R> {
                 if c.running {
                     rt.stop(&c.id, Duration::from_secs(10)).await.map_err(|e| e.to_string())?;
                 }
-                done.push(Done::Stopped { service: service.clone(), id: c.id.clone() });
+                done.push(Done::Stopped { service: service.clone(), id: c.id.clone(), was_running: c.running });
                 Ok("stopped".to_owned())
             }
             (action, _, _) => Err(format!("internal error: cannot {} without a container", action.name())),
@@ -192,7 +193,8 @@ pub async fn undo<R: Runtime>(rt: &R, done: Vec<Done>, timeout: Duration, report
                     note(format!("{service}: cannot reload the old config: {e}"), report);
                 }
             }
-            Done::Stopped { service, id } => {
+            Done::Stopped { was_running: false, .. } => {}
+            Done::Stopped { service, id, was_running: true } => {
                 if let Err(e) = start_if_stopped(rt, &id).await {
                     note(format!("{service}: cannot start it again: {e}"), report);
                 }
@@ -225,7 +227,7 @@ pub async fn commit<R: Runtime>(rt: &R, done: &[Done]) -> Vec<String> {
                     problems.push(format!("{service}: cannot rename the new container: {e}"));
                 }
             }
-            Done::Stopped { service, id } => {
+            Done::Stopped { service, id, .. } => {
                 if let Err(e) = rt.remove(id).await {
                     problems.push(format!("{service}: cannot remove its container: {e}"));
                 }
@@ -234,4 +236,34 @@ pub async fn commit<R: Runtime>(rt: &R, done: &[Done]) -> Vec<String> {
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::fake::Fake;
+
+    struct Quiet;
+
+    impl Report for Quiet {
+        fn plan(&mut self, _: &str, _: &Plan, _: Option<u64>, _: u64) {}
+        fn step(&mut self, _: &str, _: Action, _: &str, _: Duration, _: &str) {}
+        fn note(&mut self, _: &str) {}
+    }
+
+    #[tokio::test]
+    async fn undoing_a_removal_starts_only_what_was_running() {
+        let rt = Fake::new();
+        rt.add_image("busybox");
+        let stopped = rt.create("s-old", &Container { image: "busybox".into(), ..Default::default() }).await.unwrap();
+        let running = rt.add_foreign("s-other", "busybox");
+        rt.stop(&running, Duration::ZERO).await.unwrap();
+        let done = vec![
+            Done::Stopped { service: "old".into(), id: stopped.clone(), was_running: false },
+            Done::Stopped { service: "other".into(), id: running.clone(), was_running: true },
+        ];
+        assert!(undo(&rt, done, Duration::from_secs(1), &mut Quiet).await.is_empty());
+        assert!(!rt.inspect(&stopped).await.unwrap().running, "a container that was stopped stays stopped");
+        assert!(rt.inspect(&running).await.unwrap().running, "a container that ran runs again");
+    }
 }
