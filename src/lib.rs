@@ -3,13 +3,15 @@
 //! The pipeline reads top to bottom, one folder a stage:
 //!
 //! ```text
-//! stack.rhai ──evaluate──▶ model::Stack ──validate──▶ render ──▶ store ──▶ diff / export
+//! stack.rhai ──evaluate──▶ model::Stack ──validate──▶ render ──▶ build ──plan──▶ deployment
+//!                                                                  └──store──▶ diff / export / apply
 //! ```
 //!
-//! `evaluate`, `validate`, `render` and `diff` are pure functions over data. Only `store`
-//! touches the file system's state; `validators` runs promtool, amtool and docker-compose
-//! on a copy of a build in a temporary folder; `cli` is the thin edge that wires the stages
-//! to a terminal.
+//! `evaluate`, `validate`, `render`, `plan` and `diff` are pure functions over data. Only
+//! `store` writes obsbuild's state and export folders; `validators` writes a copy of a build
+//! in a temporary folder for promtool, amtool and docker-compose; `runtime` is the one
+//! adapter that talks to the container engine; `cli` decides everything that is printed.
+//! docs/ARCHITECTURE.md has the order in which modules may import each other.
 
 /// Counts what each thread holds, so a script's evaluation can be held to a memory budget
 /// (`evaluate/budget.rs`).
