@@ -32,6 +32,7 @@ pub mod files;
 pub mod git;
 pub mod logql;
 pub mod model;
+pub mod paint;
 pub mod pipeline;
 pub mod plan;
 pub mod promql;

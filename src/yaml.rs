@@ -5,6 +5,11 @@
 //! indented under their key, short lists of simple words in flow style, and a string quoted
 //! only when a YAML 1.1 or 1.2 reader could take it for something else. Reading uses
 //! `serde_yaml`; tests read every emitted document back to prove the emitter right.
+//!
+//! The emitter is kept rather than `serde_yaml`'s serializer because that one quotes only
+//! what YAML 1.2 would misread: it leaves `yes`, `no`, `on` and `off` bare, which the YAML
+//! 1.1 readers of Prometheus, Alertmanager and Loki take for booleans; and it writes
+//! sequences flush with their key and never in flow style, unlike the tools' own examples.
 
 use std::fmt::Write;
 

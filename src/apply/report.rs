@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::time::Duration;
 
+use crate::paint::{self, Style};
 use crate::plan::{Action, Plan};
 
 /// Where a switch says what it does.
@@ -20,8 +21,8 @@ pub struct Text {
 }
 
 impl Text {
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color { paint::wrapped(style, text) } else { text.to_owned() }
     }
 }
 
@@ -32,11 +33,11 @@ impl Report for Text {
         for s in &plan.steps {
             let action = format!("{:<8}", s.action.name());
             let colour = match s.action {
-                crate::plan::Action::Keep => "2",
-                crate::plan::Action::Reload => "36",
-                crate::plan::Action::Restart => "33",
-                crate::plan::Action::Remove => "31",
-                _ => "32",
+                crate::plan::Action::Keep => paint::DIM,
+                crate::plan::Action::Reload => paint::CYAN,
+                crate::plan::Action::Restart => paint::YELLOW,
+                crate::plan::Action::Remove => paint::RED,
+                _ => paint::GREEN,
             };
             let reason = if s.reason.is_unchanged() { String::new() } else { format!("  ({})", s.reason) };
             let _ = writeln!(out, "  {} {}{reason}", self.paint(colour, &action), s.service);
@@ -52,8 +53,8 @@ impl Report for Text {
             return;
         }
         let mark = match phase {
-            "done" => self.paint("32", "ok"),
-            _ => self.paint("31", "FAILED"),
+            "done" => self.paint(paint::GREEN, "ok"),
+            _ => self.paint(paint::RED, "FAILED"),
         };
         let detail = if detail.is_empty() { String::new() } else { format!("  {detail}") };
         let _ = writeln!(std::io::stderr(), "  {service:<20} {:<8} {:>6.1}s  {mark}{detail}", action.name(), elapsed.as_secs_f64());

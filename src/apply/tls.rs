@@ -3,9 +3,10 @@
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, date_time_ymd,
+    KeyUsagePurpose,
 };
 use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
 
 /// A leaf certificate lives this long: browsers refuse server certificates of more than
 /// 398 days.
@@ -49,7 +50,7 @@ fn ca_params(stack: &str) -> CertificateParams {
 pub fn new_ca(stack: &str, today: i64) -> Result<Pair, String> {
     let key = KeyPair::generate().map_err(|e| format!("cannot make the CA's key: {e}"))?;
     let mut params = ca_params(stack);
-    set_validity(&mut params, today - 1, today + CA_DAYS);
+    set_validity(&mut params, today - 1, today + CA_DAYS)?;
     let cert = params.self_signed(&key).map_err(|e| format!("cannot make the CA certificate: {e}"))?;
     Ok(Pair { cert: cert.pem(), key: key.serialize_pem() })
 }
@@ -69,36 +70,27 @@ pub fn issue(stack: &str, ca_key: &str, names: &[String], today: i64) -> Result<
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
-    set_validity(&mut params, today - 1, today + LEAF_DAYS);
+    set_validity(&mut params, today - 1, today + LEAF_DAYS)?;
     let cert = params.signed_by(&key, &issuer).map_err(|e| format!("cannot sign the certificate for {names:?}: {e}"))?;
     Ok((Pair { cert: cert.pem(), key: key.serialize_pem() }, Issued { names: names.to_vec(), expires_day: today + LEAF_DAYS }))
 }
 
-fn set_validity(params: &mut CertificateParams, from: i64, to: i64) {
-    let (y, m, d) = civil(from);
-    params.not_before = date_time_ymd(y, m, d);
-    let (y, m, d) = civil(to);
-    params.not_after = date_time_ymd(y, m, d);
+fn set_validity(params: &mut CertificateParams, from: i64, to: i64) -> Result<(), String> {
+    params.not_before = midnight(from)?;
+    params.not_after = midnight(to)?;
+    Ok(())
 }
 
 /// Days since 1970-01-01, today (UTC).
 pub fn today() -> i64 {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    (secs / 86_400) as i64
+    (OffsetDateTime::now_utc() - OffsetDateTime::UNIX_EPOCH).whole_days()
 }
 
-/// The civil date of a day number (Howard Hinnant's algorithm).
-fn civil(days: i64) -> (i32, u8, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-    (year, month, day)
+/// The start (00:00 UTC) of a day counted from 1970-01-01.
+fn midnight(day: i64) -> Result<OffsetDateTime, String> {
+    day.checked_mul(86_400)
+        .and_then(|seconds| OffsetDateTime::UNIX_EPOCH.checked_add(Duration::seconds(seconds)))
+        .ok_or_else(|| format!("day {day} after 1970-01-01 is not a date a certificate can carry; is the system clock right?"))
 }
 
 #[cfg(test)]
@@ -106,10 +98,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn civil_dates() {
-        assert_eq!(civil(0), (1970, 1, 1));
-        assert_eq!(civil(20_778), (2026, 11, 21));
-        assert_eq!(civil(11_016), (2000, 2, 29));
+    fn days_are_midnights_of_civil_dates() {
+        let date = |day| midnight(day).map(|t| (t.year(), u8::from(t.month()), t.day(), t.hour()));
+        assert_eq!(date(0), Ok((1970, 1, 1, 0)));
+        assert_eq!(date(20_778), Ok((2026, 11, 21, 0)));
+        assert_eq!(date(11_016), Ok((2000, 2, 29, 0)));
+        assert!(midnight(i64::MAX / 86_400).is_err());
+        assert!(midnight(i64::MAX).is_err());
     }
 
     #[test]

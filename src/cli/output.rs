@@ -1,7 +1,9 @@
 //! Where output goes and whether it is coloured.
 //!
 //! Results go to stdout, diagnostics and progress to stderr. Colour is used only on a
-//! terminal, never when NO_COLOR is set (unless `--color always`).
+//! terminal, never when NO_COLOR is set (unless `--color always`). That decision is made
+//! here and not by anstream, whose automatic choice also reads CLICOLOR, CLICOLOR_FORCE and
+//! TERM; the styles themselves are in `crate::paint`.
 
 use std::io::{IsTerminal, Write};
 
@@ -36,7 +38,7 @@ impl Output {
         let text = match e {
             Error::Script(f) => diagnostic::render_all(&f.diagnostics.0, &f.sources, self.paint()),
             Error::Message(m) => {
-                let head = if self.stderr_color { "\x1b[1;31merror\x1b[0m" } else { "error" };
+                let head = if self.stderr_color { crate::paint::wrapped(crate::paint::BOLD_RED, "error") } else { "error".to_owned() };
                 format!("{head}: {m}\n")
             }
         };

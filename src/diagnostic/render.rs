@@ -3,6 +3,7 @@ use std::fmt::Write;
 use unicode_width::UnicodeWidthChar;
 
 use super::{Diagnostic, Sources, Span};
+use crate::paint::{self, BOLD, BOLD_BLUE, BOLD_RED, BOLD_YELLOW, Style};
 
 /// Whether rendered text carries ANSI colour codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,10 +13,10 @@ pub enum Paint {
 }
 
 impl Paint {
-    fn wrap(self, code: &str, text: &str) -> String {
+    fn wrap(self, style: Style, text: &str) -> String {
         match self {
             Paint::Plain => text.to_owned(),
-            Paint::Ansi => format!("\x1b[{code}m{text}\x1b[0m"),
+            Paint::Ansi => paint::wrapped(style, text),
         }
     }
 }
@@ -32,10 +33,10 @@ pub fn render_all(diagnostics: &[Diagnostic], sources: &Sources, paint: Paint) -
     let errors = diagnostics.iter().filter(|d| !d.is_warning()).count();
     let warnings = diagnostics.len() - errors;
     if errors > 1 {
-        let _ = writeln!(out, "{}", paint.wrap("1;31", &format!("{errors} errors")));
+        let _ = writeln!(out, "{}", paint.wrap(BOLD_RED, &format!("{errors} errors")));
     }
     if warnings > 1 {
-        let _ = writeln!(out, "{}", paint.wrap("1;33", &format!("{warnings} warnings")));
+        let _ = writeln!(out, "{}", paint.wrap(BOLD_YELLOW, &format!("{warnings} warnings")));
     }
     out
 }
@@ -47,30 +48,30 @@ pub fn render(d: &Diagnostic, sources: &Sources, paint: Paint) -> String {
     spans.extend(d.related.iter().map(|(s, _)| s));
     let gutter = spans.iter().map(|s| s.line.to_string().len()).max().unwrap_or(1);
     let pad = " ".repeat(gutter);
-    let bar = paint.wrap("1;34", "|");
+    let bar = paint.wrap(BOLD_BLUE, "|");
 
     let mut out = String::new();
-    let (head, colour) = if d.is_warning() { ("warning", "1;33") } else { ("error", "1;31") };
-    let _ = writeln!(out, "{}: {}", paint.wrap(colour, head), paint.wrap("1", &d.message));
+    let (head, colour) = if d.is_warning() { ("warning", BOLD_YELLOW) } else { ("error", BOLD_RED) };
+    let _ = writeln!(out, "{}: {}", paint.wrap(colour, head), paint.wrap(BOLD, &d.message));
     if let Some(span) = &d.span {
-        let _ = writeln!(out, "{pad}{} {span}", paint.wrap("1;34", "-->"));
-        snippet(&mut out, sources, span, d.label.as_deref(), '^', "1;31", &pad, &bar, paint);
+        let _ = writeln!(out, "{pad}{} {span}", paint.wrap(BOLD_BLUE, "-->"));
+        snippet(&mut out, sources, span, d.label.as_deref(), '^', BOLD_RED, &pad, &bar, paint);
     } else if let Some(label) = &d.label {
         let _ = writeln!(out, "{pad} {bar} {label}");
     }
     for (span, text) in &d.related {
-        let _ = writeln!(out, "{pad}{} {span}", paint.wrap("1;34", ":::"));
-        snippet(&mut out, sources, span, Some(text), '-', "1;34", &pad, &bar, paint);
+        let _ = writeln!(out, "{pad}{} {span}", paint.wrap(BOLD_BLUE, ":::"));
+        snippet(&mut out, sources, span, Some(text), '-', BOLD_BLUE, &pad, &bar, paint);
     }
     if d.help.is_some() || !d.notes.is_empty() {
         if d.span.is_some() || !d.related.is_empty() {
             let _ = writeln!(out, "{pad} {bar}");
         }
         if let Some(help) = &d.help {
-            let _ = writeln!(out, "{pad} {} {}: {help}", paint.wrap("1;34", "="), paint.wrap("1", "help"));
+            let _ = writeln!(out, "{pad} {} {}: {help}", paint.wrap(BOLD_BLUE, "="), paint.wrap(BOLD, "help"));
         }
         for note in &d.notes {
-            let _ = writeln!(out, "{pad} {} {}: {note}", paint.wrap("1;34", "="), paint.wrap("1", "note"));
+            let _ = writeln!(out, "{pad} {} {}: {note}", paint.wrap(BOLD_BLUE, "="), paint.wrap(BOLD, "note"));
         }
     }
     while out.ends_with('\n') {
@@ -86,7 +87,7 @@ fn snippet(
     span: &Span,
     label: Option<&str>,
     mark: char,
-    colour: &str,
+    colour: Style,
     pad: &str,
     bar: &str,
     paint: Paint,

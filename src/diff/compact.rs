@@ -6,6 +6,10 @@
 //! expects (whole blocks, split at blank lines and outer indentation), so our patches look like
 //! the ones reviewers know from `git diff`.
 //!
+//! Kept by hand because `similar`, which finds the edits, has no such pass: its own unified
+//! output leaves each change where Myers put it. `imara-diff` has a port of the same
+//! heuristic, but it is not among our dependencies and would replace `similar` for one pass.
+//!
 //! Pure: works on the line slices and the diff ops only.
 
 use similar::{DiffOp, DiffTag};

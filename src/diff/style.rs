@@ -2,6 +2,8 @@
 //!
 //! Pure: the caller decides (terminal detection and `NO_COLOR` live at the CLI edge).
 
+use crate::paint;
+
 /// How to render a diff: plain text for files and pipes, or coloured for a terminal.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Style {
@@ -29,17 +31,13 @@ impl Style {
         match self {
             Style::Plain => out.push_str(text),
             Style::Color => {
-                let code = match role {
-                    Role::FileHeader => "1",
-                    Role::HunkHeader => "36",
-                    Role::Deletion => "31",
-                    Role::Insertion => "32",
+                let style = match role {
+                    Role::FileHeader => paint::BOLD,
+                    Role::HunkHeader => paint::CYAN,
+                    Role::Deletion => paint::RED,
+                    Role::Insertion => paint::GREEN,
                 };
-                out.push_str("\x1b[");
-                out.push_str(code);
-                out.push('m');
-                out.push_str(text);
-                out.push_str("\x1b[0m");
+                paint::push(out, style, text);
             }
         }
     }

@@ -1,5 +1,7 @@
 //! The patch rendering: the same text `git diff` prints after its `diff --git` and `index`
 //! lines, so reviewers read it without learning anything new and `patch -p1` can apply it.
+//! Written here rather than with `similar`'s `udiff`, which writes file labels as given
+//! (git quotes unusual names) and puts no heading after a hunk's `@@`.
 //!
 //! Pure: formats hunks already computed by [`super::diff`].
 

@@ -1,13 +1,23 @@
-//! A minimal HTTP/1.1 client for probes on 127.0.0.1: a request, `Connection: close`,
+//! HTTP/1.1 probes on 127.0.0.1: one request on its own connection (`Connection: close`),
 //! the status and body. Probes only ever talk to loopback ports Docker published.
+//!
+//! The protocol is hyper's (already built for bollard): it reads chunked and
+//! Content-Length bodies to their end and reports one cut short as an error, where a
+//! hand-written parser had returned whatever arrived as if it were the whole answer.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Empty, Limited};
+use hyper::header::{AUTHORIZATION, CONNECTION, CONTENT_LENGTH, HOST, USER_AGENT};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 /// Largest body read; health and reload answers are small, metrics pages are not huge.
+/// A longer body is an error, never read into memory whole.
 const MAX_BODY: usize = 8 << 20;
 
 /// A request: method, path, and credentials for APIs that want them (Grafana's admin API).
@@ -30,7 +40,8 @@ impl HttpResponse {
     }
 }
 
-/// `method path` on 127.0.0.1:`port`, within `timeout`.
+/// `method path` on 127.0.0.1:`port`, within `timeout` (connecting, sending and reading the
+/// whole body). A timeout is [`std::io::ErrorKind::TimedOut`].
 pub async fn request(port: u16, req: &HttpRequest, timeout: Duration) -> std::io::Result<HttpResponse> {
     tokio::time::timeout(timeout, exchange(port, req))
         .await
@@ -38,92 +49,71 @@ pub async fn request(port: u16, req: &HttpRequest, timeout: Duration) -> std::io
 }
 
 async fn exchange(port: u16, req: &HttpRequest) -> std::io::Result<HttpResponse> {
-    let mut stream = TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
-    let auth = match &req.basic_auth {
-        Some((user, password)) => format!("Authorization: Basic {}\r\n", base64(format!("{user}:{password}").as_bytes())),
-        None => String::new(),
-    };
-    let (method, path) = (&req.method, &req.path);
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: obsbuild\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await?;
-    let mut raw = Vec::new();
-    stream.take(MAX_BODY as u64).read_to_end(&mut raw).await?;
-    parse(&raw)
-}
-
-/// Standard base64 with padding, for a Basic authorization header.
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+    let request = build(port, req)?;
+    let stream = TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(invalid)?;
+    let answer = async {
+        let response = sender.send_request(request).await.map_err(invalid)?;
+        let status = response.status().as_u16();
+        let body = Limited::new(response.into_body(), MAX_BODY).collect().await.map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                invalid_data(format!("the body is longer than {} MiB", MAX_BODY >> 20))
             } else {
-                out.push('=');
+                invalid_data(chain(e.as_ref()))
             }
-        }
+        })?;
+        Ok(HttpResponse { status, body: String::from_utf8_lossy(&body.to_bytes()).into_owned() })
+    };
+    // The connection is driven here rather than spawned, so nothing outlives the probe:
+    // on a timeout both are dropped and the socket closed. Once the connection is done,
+    // the answer is complete or carries hyper's error for what was missing.
+    let mut connection = std::pin::pin!(connection);
+    let mut answer = std::pin::pin!(answer);
+    tokio::select! {
+        done = &mut answer => done,
+        _ = &mut connection => answer.await,
     }
-    out
 }
 
-fn parse(raw: &[u8]) -> std::io::Result<HttpResponse> {
-    let bad = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, why.to_owned());
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| bad("no end of headers"))?;
-    let head = String::from_utf8_lossy(&raw[..split]);
-    let status = head
-        .lines()
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("no status line"))?;
-    let chunked = head.lines().any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
-    });
-    let body = &raw[split + 4..];
-    let body = if chunked { dechunk(body) } else { body.to_vec() };
-    Ok(HttpResponse { status, body: String::from_utf8_lossy(&body).into_owned() })
+/// The request as hyper sends it; a method or path that is not valid HTTP is refused here.
+fn build(port: u16, req: &HttpRequest) -> std::io::Result<hyper::Request<Empty<Bytes>>> {
+    let mut builder = hyper::Request::builder()
+        .method(req.method.as_str())
+        .uri(req.path.as_str())
+        .header(HOST, format!("127.0.0.1:{port}"))
+        .header(USER_AGENT, "obsbuild")
+        .header(CONTENT_LENGTH, "0")
+        .header(CONNECTION, "close");
+    if let Some((user, password)) = &req.basic_auth {
+        builder = builder.header(AUTHORIZATION, format!("Basic {}", STANDARD.encode(format!("{user}:{password}"))));
+    }
+    builder.body(Empty::new()).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("cannot send `{} {}`: {e}", req.method, req.path),
+        )
+    })
 }
 
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(line_end) = data.windows(2).position(|w| w == b"\r\n") {
-        let size_text = String::from_utf8_lossy(&data[..line_end]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
-        data = &data[line_end + 2..];
-        if size == 0 || size > data.len() {
-            break;
-        }
-        out.extend_from_slice(&data[..size]);
-        data = data.get(size + 2..).unwrap_or(&[]);
+fn invalid(e: hyper::Error) -> std::io::Error {
+    invalid_data(chain(&e))
+}
+
+fn invalid_data(message: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, message)
+}
+
+/// An error and its causes on one line: hyper's own message says only which stage failed.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
     }
-    out
+    text
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_matches_the_standard() {
-        assert_eq!(base64(b"admin:admin"), "YWRtaW46YWRtaW4=");
-        assert_eq!(base64(b"a"), "YQ==");
-        assert_eq!(base64(b"ab"), "YWI=");
-        assert_eq!(base64(b"abc"), "YWJj");
-    }
-
-    #[test]
-    fn parses_plain_and_chunked_answers() {
-        let plain = parse(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").unwrap();
-        assert_eq!(plain, HttpResponse { status: 200, body: "ok".into() });
-        let chunked = parse(b"HTTP/1.1 500 Err\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").unwrap();
-        assert_eq!(chunked.body, "abcde");
-        assert_eq!(chunked.status, 500);
-        assert!(parse(b"garbage").is_err());
-    }
-}
+mod tests;

@@ -1,5 +1,6 @@
 //! The container runtime behind one trait: Docker through bollard (`docker.rs`), and an
-//! in-memory fake (`fake.rs`) for failures a real engine cannot produce on demand.
+//! in-memory fake (`fake.rs`) for failures a real engine cannot produce on demand. The fake
+//! is compiled only with the `fake-runtime` feature, which only the tests turn on.
 //!
 //! Everything obsbuild does to containers goes through [`Runtime`]; no other module
 //! talks to Docker. HTTP probes of a container go through it too, to the port Docker
@@ -7,6 +8,7 @@
 //! answer them as well.
 
 pub mod docker;
+#[cfg(feature = "fake-runtime")]
 pub mod fake;
 mod http;
 

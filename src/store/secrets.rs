@@ -2,7 +2,6 @@
 //! Folders are 0700 and files 0600, written through a temporary file and a rename, so a
 //! reader sees the old value or the new one. Containers mount single files from here.
 
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -80,9 +79,10 @@ impl Secrets {
             return Ok(key);
         }
         let mut key = [0u8; 32];
-        std::fs::File::open("/dev/urandom")
-            .and_then(|mut f| f.read_exact(&mut key))
-            .map_err(|source| StoreError::ReadFile { path: PathBuf::from("/dev/urandom"), source })?;
+        getrandom::fill(&mut key).map_err(|e| StoreError::WriteFile {
+            path: self.key_path.clone(),
+            source: std::io::Error::other(format!("the system gave no random bytes for it: {e}")),
+        })?;
         let dir = self.key_path.parent().unwrap_or(&self.root);
         private_dir(dir)?;
         let tmp = dir.join(fsutil::unique_name(".tmp-", "digest-key"));
@@ -136,6 +136,9 @@ mod tests {
         assert_eq!(s.read("grafana", "admin_password").unwrap().unwrap(), b"hunter2");
         assert!(s.write("grafana", "admin_password", b"correct horse", None).unwrap());
         assert_eq!(s.digest_key().unwrap(), s.digest_key().unwrap());
+        // Random, not a constant: another state directory gets another key.
+        let other = Store::open(&tmp.path().join("other")).unwrap();
+        assert_ne!(other.secrets("demo").digest_key().unwrap(), s.digest_key().unwrap());
         assert!(s.remove_all().unwrap());
         assert_eq!(s.read("grafana", "admin_password").unwrap(), None);
     }

@@ -35,5 +35,5 @@ fn plain_diagnostics_have_no_escape_codes() {
     let plain = obsbuild::diagnostic::render_all(&f.diagnostics.0, &f.sources, obsbuild::diagnostic::Paint::Plain);
     let ansi = obsbuild::diagnostic::render_all(&f.diagnostics.0, &f.sources, obsbuild::diagnostic::Paint::Ansi);
     assert!(!plain.contains('\x1b'));
-    assert!(ansi.contains("\x1b[1;31merror"));
+    assert!(ansi.contains("\x1b[1m\x1b[31merror"));
 }
