@@ -40,11 +40,23 @@ impl serde::Serialize for Span {
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
     files: BTreeMap<Arc<str>, Arc<str>>,
+    /// Every quoted string of every file, made when first asked for (`literal.rs`).
+    literals: std::sync::OnceLock<super::literal::Literals>,
 }
 
 impl Sources {
     pub fn insert(&mut self, path: Arc<str>, text: Arc<str>) {
         self.files.insert(path, text);
+        self.literals = std::sync::OnceLock::new();
+    }
+
+    /// The scripts read, by name, in name order.
+    pub(super) fn files(&self) -> impl Iterator<Item = (&Arc<str>, &str)> {
+        self.files.iter().map(|(k, v)| (k, &**v))
+    }
+
+    pub(super) fn literals(&self) -> &super::literal::Literals {
+        self.literals.get_or_init(|| super::literal::index(self))
     }
 
     /// Names of the scripts read, in name order.
