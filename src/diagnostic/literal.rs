@@ -2,8 +2,34 @@
 //! dashboard's panel is a map inside a map, often built in a variable or by a library
 //! function, far from the `dashboard(...)` call that Rhai does place.
 
-use super::span::{byte_to_line_col, char_offset_to_byte};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::position::{byte_to_line_col, char_offset_to_byte};
 use super::{Sources, Span};
+
+const QUOTES: [char; 2] = ['"', '`'];
+
+/// Each quoted string of the scripts, by its quote and the text between its quotes: the
+/// file and byte offset of each opening quote. Asked for once per panel, a scan of every
+/// script each time cost a fleet's dashboard the panels times the size of the library.
+pub type Literals = BTreeMap<(char, String), Vec<(Arc<str>, usize)>>;
+
+/// The index of `sources`: every stretch from one quote to the next of its kind (in a
+/// comment too, as a text search would find it).
+pub fn index(sources: &Sources) -> Literals {
+    let mut literals = Literals::new();
+    for (name, text) in sources.files() {
+        for quote in QUOTES {
+            let quotes: Vec<usize> = text.match_indices(quote).map(|(at, _)| at).collect();
+            for pair in quotes.windows(2) {
+                let (open, close) = (pair[0], pair[1]);
+                literals.entry((quote, text[open + 1..close].to_owned())).or_default().push((name.clone(), open));
+            }
+        }
+    }
+    literals
+}
 
 /// Where a map literal holding `literal` as a quoted string was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,15 +54,22 @@ impl Sources {
             }
         let mut user = Vec::new();
         let mut library = Vec::new();
-        for name in self.names() {
-            let Some(text) = self.get(name) else { continue };
-            for quote in ['"', '`'] {
+        let mut found = |name: &Arc<str>, text: &str, at: usize| {
+            let (line, col) = byte_to_line_col(text, at + 1);
+            let span = Span::new(name.clone(), line, col);
+            if is_library(name) { library.push(span) } else { user.push(span) }
+        };
+        for quote in QUOTES {
+            if literal.contains(quote) {
+                // Not in the index, which holds what lies between two quotes.
                 let needle = format!("{quote}{literal}{quote}");
-                for (at, _) in text.match_indices(&needle) {
-                    let (line, col) = byte_to_line_col(text, at + 1);
-                    let span = Span::new(name, line, col);
-                    if is_library(name) { library.push(span) } else { user.push(span) }
+                for (name, text) in self.files() {
+                    text.match_indices(&needle).for_each(|(at, _)| found(name, text, at));
                 }
+                continue;
+            }
+            for (name, at) in self.literals().get(&(quote, literal.to_owned())).into_iter().flatten() {
+                found(name, self.get(name).unwrap_or_default(), *at);
             }
         }
         let only = |v: Vec<Span>| if v.len() == 1 { v.into_iter().next() } else { None };

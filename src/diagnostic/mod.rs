@@ -4,6 +4,7 @@
 
 mod render;
 mod literal;
+mod position;
 mod span;
 mod suggest;
 

@@ -1,6 +1,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::position::{byte_to_line_col, char_offset_to_byte};
+
 /// A place in a script: project-relative path, 1-based line, 1-based column counted in
 /// characters (as Rhai counts them), and the length of the marked text in characters.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -40,11 +42,23 @@ impl serde::Serialize for Span {
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
     files: BTreeMap<Arc<str>, Arc<str>>,
+    /// Every quoted string of every file, made when first asked for (`literal.rs`).
+    literals: std::sync::OnceLock<super::literal::Literals>,
 }
 
 impl Sources {
     pub fn insert(&mut self, path: Arc<str>, text: Arc<str>) {
         self.files.insert(path, text);
+        self.literals = std::sync::OnceLock::new();
+    }
+
+    /// The scripts read, by name, in name order.
+    pub(super) fn files(&self) -> impl Iterator<Item = (&Arc<str>, &str)> {
+        self.files.iter().map(|(k, v)| (k, &**v))
+    }
+
+    pub(super) fn literals(&self) -> &super::literal::Literals {
+        self.literals.get_or_init(|| super::literal::index(self))
     }
 
     /// Names of the scripts read, in name order.
@@ -101,28 +115,6 @@ impl Sources {
 
 fn is_ident_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
-}
-
-/// Byte offset of 1-based (`line`, `col`), `col` counted in characters.
-pub(super) fn char_offset_to_byte(text: &str, line: u32, col: u32) -> Option<usize> {
-    let mut offset = 0usize;
-    for (i, l) in text.split('\n').enumerate() {
-        if i + 1 == usize::try_from(line).ok()? {
-            let skip = usize::try_from(col.saturating_sub(1)).ok()?;
-            let within = l.char_indices().nth(skip).map(|(b, _)| b).unwrap_or(l.len());
-            return Some(offset + within);
-        }
-        offset += l.len() + 1;
-    }
-    None
-}
-
-pub(super) fn byte_to_line_col(text: &str, byte: usize) -> (u32, u32) {
-    let before = &text[..byte];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let col = text[line_start..byte].chars().count() + 1;
-    (u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(col).unwrap_or(u32::MAX))
 }
 
 /// Length in bytes of the call starting at the head of `text`: up to the bracket that closes

@@ -1,6 +1,7 @@
 //! What a script declared, in call order, before it is checked and typed by `convert`.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::spec::{
@@ -17,6 +18,8 @@ pub struct Builder {
     pub stack: Option<(String, Span)>,
     pub network: Option<(String, NetworkSpec, Span)>,
     pub services: Vec<ServiceDecl>,
+    /// The first of `services` of each name.
+    pub service_names: BTreeMap<String, usize>,
     pub apps: Vec<AppDecl>,
     /// `hosts_entry(address, name)` calls, in call order; checked by `validate`.
     pub hosts: Vec<HostDecl>,

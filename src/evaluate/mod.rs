@@ -15,6 +15,7 @@ mod library;
 mod position;
 mod resolver;
 mod sandbox;
+mod sizes;
 pub mod source;
 mod spec;
 mod value;

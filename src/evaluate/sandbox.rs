@@ -3,8 +3,8 @@
 //! Scripts describe a stack; they cannot read files, the network, the clock or the
 //! environment, cannot sleep, and print only to obsbuild's trace list. `Engine::new_raw()`
 //! starts with none of those; we add back only the pure packages. Every limit Rhai has is
-//! set, and `on_progress`, called before every operation, enforces what Rhai's limits do
-//! not: a wall-clock deadline, an operation count that also covers calls into modules
+//! set but its size limits (`sizes.rs` says why and what checks sizes instead), and
+//! `on_progress`, called before every operation, enforces what Rhai's limits do not: a wall-clock deadline, an operation count that also covers calls into modules
 //! (which Rhai counts on a copy of its state, see `isolate.rs`), the memory the evaluation
 //! holds (`budget.rs`), and a stop asked for by a native function whose error Rhai would
 //! swallow (`Stop`).
@@ -19,6 +19,7 @@ use rhai::packages::{
 };
 use rhai::{Dynamic, Engine};
 
+use super::sizes::Sizes;
 use crate::diagnostic::Diagnostic;
 
 /// Limits for one evaluation. The defaults bound any script to well under two seconds and a
@@ -30,6 +31,8 @@ pub struct Limits {
     pub max_call_levels: usize,
     pub max_expr_depth: usize,
     pub max_function_expr_depth: usize,
+    /// Longest string (bytes), array (items) and map (entries) one value may be, each by
+    /// its own length (`sizes.rs`).
     pub max_string_size: usize,
     pub max_array_size: usize,
     pub max_map_size: usize,
@@ -44,6 +47,13 @@ pub struct Limits {
     /// 100-byte script of nested calls overflows it and aborts the process, so the thread
     /// gets far more than the call and expression depth limits can use.
     pub thread_stack: usize,
+}
+
+impl Limits {
+    /// The string, array and map limits, checked on each value's own length.
+    pub fn sizes(&self) -> Sizes {
+        Sizes { string: self.max_string_size, array: self.max_array_size, map: self.max_map_size }
+    }
 }
 
 impl Default for Limits {
@@ -141,12 +151,17 @@ pub fn engine(limits: &Limits, trace: Trace, stop: &Stop) -> Engine {
         .set_max_operations(limits.max_operations)
         .set_max_call_levels(limits.max_call_levels)
         .set_max_expr_depths(limits.max_expr_depth, limits.max_function_expr_depth)
-        .set_max_string_size(limits.max_string_size)
-        .set_max_array_size(limits.max_array_size)
-        .set_max_map_size(limits.max_map_size)
         .set_max_modules(limits.max_modules)
         .set_max_variables(limits.max_variables)
         .set_max_functions(limits.max_functions);
+    // Not Rhai's size limits, which measure a whole value after every change to it (a
+    // `push` onto a long array costs the array): see `sizes.rs`.
+    let sizes = limits.sizes();
+    #[allow(deprecated)] // "volatile", not deprecated: the one hook on every variable read.
+    engine.on_var(move |name, _, context| match context.scope().get(name) {
+        Some(value) => sizes.check(value).map(|()| None),
+        None => Ok(None),
+    });
 
     let started = Instant::now();
     let (deadline, max_operations) = (limits.deadline, limits.max_operations);

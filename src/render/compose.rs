@@ -21,10 +21,9 @@ pub fn file_text(mut doc: Doc, header: &[&str]) -> String {
 /// The stack's compose document, its values as the containers get them (unescaped: see
 /// [`file_text`]).
 pub fn compose(stack: &Stack) -> Doc {
-    let mut services = Doc::map();
-    for service in stack.services.values() {
-        services.set(&service.name, service_doc(stack, service));
-    }
+    // Names are the keys of `stack.services`, so each is new: `set` would look for it
+    // among all before it, quadratic in a fleet.
+    let services = Doc::Map(stack.services.values().map(|s| (s.name.clone(), service_doc(stack, s))).collect());
     let mut network = Doc::map().with("name", &stack.network.name);
     if stack.network.external {
         // Compose refuses any other key (ipam, driver) beside `external`: the subnet is

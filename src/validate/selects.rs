@@ -6,7 +6,7 @@
 //! Read from the rendered files through the review's impact index, which already knows the
 //! scrape jobs, the pipelines and who pushes into them, and from its PromQL selectors.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Check;
 use crate::diagnostic::Span;
@@ -85,13 +85,35 @@ pub fn check(check: &mut Check, files: &Files) {
             _ => {}
         }
     }
+    // What a Prometheus has is the same for every query read from it: worked out once per
+    // Prometheus, not per query, which for a fleet of N services (N rules, N panels, N
+    // scrape jobs) was N^2.
+    let mut known: BTreeMap<String, Known> = BTreeMap::new();
     for (reader, expr) in readers {
-        // A scrape job that relabels `job` can give it any value: nothing to judge.
-        let jobs = if rewrites_job(&index, &reader.prometheus) { None } else { Some(impact::known_jobs(&index, &reader.prometheus)) };
-        let recorded = recorded(check.stack, &reader.prometheus);
+        let known = known.entry(reader.prometheus.clone()).or_insert_with(|| Known {
+            // A scrape job that relabels `job` can give it any value: nothing to judge.
+            jobs: (!rewrites_job(&index, &reader.prometheus)).then(|| impact::known_jobs(&index, &reader.prometheus)),
+            recorded: recorded(check.stack, &reader.prometheus),
+        });
         for selector in promql::selectors(expr) {
-            selects(check, &reader, &selector, jobs.as_ref(), &recorded);
+            selects(check, &reader, &selector, known.jobs.as_ref(), &known.recorded);
         }
+    }
+}
+
+/// The `job` values a Prometheus has series of (none when a scrape job may rewrite them),
+/// and the metrics its recording rules write.
+struct Known {
+    jobs: Option<BTreeSet<String>>,
+    recorded: BTreeSet<String>,
+}
+
+/// Whether some job in `jobs` passes every matcher: looked up when one matcher names the
+/// job exactly, the usual `job="x"`, else tried on each.
+fn any_job(jobs: &BTreeSet<String>, judged: &[&Matcher]) -> bool {
+    match judged.iter().find(|m| m.op == Op::Eq) {
+        Some(exact) => jobs.contains(&exact.value) && judged.iter().all(|m| m.accepts(&exact.value)),
+        None => jobs.iter().any(|j| judged.iter().all(|m| m.accepts(j))),
     }
 }
 
@@ -122,7 +144,7 @@ fn selects(check: &mut Check, reader: &Reader, selector: &Selector, jobs: Option
     if let Some(jobs) = jobs
         && !judged.is_empty()
         && !recorded.contains(metric)
-        && !jobs.iter().any(|j| judged.iter().all(|m| m.accepts(j)))
+        && !any_job(jobs, &judged)
     {
         let needle = if reader.needle.is_empty() { judged[0].value.clone() } else { reader.needle.clone() };
         let known: Vec<&str> = jobs.iter().map(String::as_str).collect();

@@ -14,6 +14,7 @@ mod hostile;
 mod hosts;
 mod hosts_files;
 mod reproducible;
+mod scale;
 mod review;
 mod schemas;
 mod review_trust;

@@ -188,14 +188,18 @@ fn service(a: &Api, ctx: &NativeCallContext, name: &str, spec: Map, overrides: O
     };
     let mut b = a.builder.borrow_mut();
     b.options.clear();
-    if let Some(first) = b.services.iter().find(|s| s.name == name) {
+    let index = b.services.len();
+    // By name, not by a look through every service declared before: that made a fleet's
+    // declarations quadratic.
+    if let Some(first) = b.service_names.get(name).and_then(|&i| b.services.get(i)) {
         let d = a
             .diagnostic(&place, format!("service `{name}` is declared twice"))
             .related(&first.span, "first declared here")
             .help("give one of them another name, e.g. `loki::server(#{ name: \"loki-2\" })`");
         b.diagnostics.push(d);
+    } else {
+        b.service_names.insert(name.to_owned(), index);
     }
-    let index = b.services.len();
     b.services.push(ServiceDecl {
         name: name.to_owned(),
         span: place.span,

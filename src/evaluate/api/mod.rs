@@ -9,6 +9,7 @@ mod globals;
 pub use globals::check_name;
 mod methods;
 mod options;
+mod sized;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -18,6 +19,7 @@ use rhai::{Dynamic, Engine, NativeCallContext};
 use super::builder::{Builder, Shared};
 use super::position::{Place, Placer};
 use super::sandbox::{Limits, Stop};
+use super::sizes::Sizes;
 use super::value::{self, Problem, ShapeError};
 use crate::diagnostic::{Diagnostic, Span, suggest};
 use crate::model::Tree;
@@ -29,13 +31,21 @@ pub struct Api {
     pub placer: Placer,
     /// Stops the script from inside a call whose error Rhai would not pass on.
     pub stop: Stop,
-    /// Longest string a script may make (Rhai's own limit), for the functions replaced here.
+    /// Longest string a script may make, for the functions replaced here.
     pub max_string_size: usize,
+    /// The sandbox's size limits, for the functions that check them (`sized.rs`).
+    pub sizes: Sizes,
 }
 
 impl Api {
     pub fn new(placer: Placer, stop: Stop, limits: &Limits) -> Self {
-        Api { builder: Rc::new(RefCell::new(Builder::default())), placer, stop, max_string_size: limits.max_string_size }
+        Api {
+            builder: Rc::new(RefCell::new(Builder::default())),
+            placer,
+            stop,
+            max_string_size: limits.max_string_size,
+            sizes: limits.sizes(),
+        }
     }
 
     pub fn place(&self, ctx: &NativeCallContext) -> Place {
@@ -151,4 +161,5 @@ pub fn register(engine: &mut Engine, api: &Api) {
     methods::register(engine, api);
     options::register(engine, api);
     bounded::register(engine, api);
+    sized::register(engine, api);
 }

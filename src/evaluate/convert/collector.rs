@@ -203,7 +203,7 @@ pub fn send(
         let target = format!("{collector_name}:{port}");
         match &mut services[backend].component {
             Component::Prometheus(p) => {
-                if !p.scrape_jobs.iter().any(|j| j.targets.contains(&target)) {
+                if !cx.scrapes(backend, &p.scrape_jobs, &target) {
                     // The exporter relays the apps' series with their own `job` label (their
                     // service.name); `honor_labels` keeps it instead of this job's name.
                     let mut settings = common::empty();

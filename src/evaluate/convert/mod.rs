@@ -10,19 +10,35 @@ mod grafana;
 mod prometheus;
 mod secrets;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::builder::{Builder, Op};
 use crate::diagnostic::{Diagnostic, Sources, Span};
-use crate::model::{Component, HostEntry, Image, Kind, Network, Service, Stack, Subnet};
+use crate::model::{Component, HostEntry, Image, Kind, Network, ScrapeJob, Service, Stack, Subnet};
 
 /// Collects diagnostics while converting; `sources` lets a message point at the exact text.
 pub struct Cx<'a> {
     pub sources: &'a Sources,
     pub diagnostics: Vec<Diagnostic>,
+    /// The targets of each Prometheus's scrape jobs (by service index), and how many of its
+    /// jobs they cover: see [`Cx::scrapes`].
+    scraped: BTreeMap<usize, (usize, BTreeSet<String>)>,
 }
 
 impl Cx<'_> {
+    /// Whether a scrape job of the Prometheus at `index`, whose jobs so far are `jobs`,
+    /// already scrapes `target`. Jobs are only ever added, so the jobs added since the last
+    /// question are read into a set; asking the jobs themselves each time was quadratic in
+    /// a fleet's scrape targets.
+    pub fn scrapes(&mut self, index: usize, jobs: &[ScrapeJob], target: &str) -> bool {
+        let (read, targets) = self.scraped.entry(index).or_default();
+        for job in jobs.get(*read..).unwrap_or_default() {
+            targets.extend(job.targets.iter().cloned());
+        }
+        *read = jobs.len();
+        targets.contains(target)
+    }
+
     pub fn error(&mut self, span: &Span, message: impl Into<String>) -> &mut Diagnostic {
         self.diagnostics.push(Diagnostic::new(message).at(span));
         let last = self.diagnostics.len() - 1;
@@ -47,7 +63,7 @@ impl Cx<'_> {
 /// Converts everything the script declared into a stack named after `default_name` unless
 /// the script called `stack(name)`.
 pub fn convert(builder: Builder, default_name: &str, sources: &Sources) -> Result<Stack, Vec<Diagnostic>> {
-    let mut cx = Cx { sources, diagnostics: Vec::new() };
+    let mut cx = Cx { sources, diagnostics: Vec::new(), scraped: BTreeMap::new() };
     let (name, span) = match &builder.stack {
         Some((n, s)) => (n.clone(), Some(s.clone())),
         None => (default_name.to_owned(), None),

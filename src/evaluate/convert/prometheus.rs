@@ -237,7 +237,7 @@ pub fn scrape_service(cx: &mut Cx, services: &mut [Service], index: usize, targe
     };
     if let Component::Prometheus(p) = &mut services[index].component {
         let target = format!("{name}:{port}");
-        if !p.scrape_jobs.iter().any(|j| j.targets.contains(&target)) {
+        if !cx.scrapes(index, &p.scrape_jobs, &target) {
             p.scrape_jobs.push(ScrapeJob {
                 name,
                 targets: vec![target],

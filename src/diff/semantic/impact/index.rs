@@ -4,10 +4,35 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::super::{alertmanager, collector, grafana, prometheus};
 use crate::diff::Files;
+
+/// The stack's own compose file (the apps' is `layout::APPS_COMPOSE`).
+const STACK_COMPOSE: &str = "docker-compose.yml";
+
+/// What the index reads of the deployment document: each service's name.
+#[derive(serde::Deserialize)]
+struct Activation {
+    #[serde(default)]
+    services: Vec<ActivatedService>,
+}
+
+#[derive(serde::Deserialize)]
+struct ActivatedService {
+    #[serde(default, deserialize_with = "string_or_none")]
+    service: Option<String>,
+}
+
+/// A string, or `None` for any other value (as `Value::as_str` reads it).
+fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    })
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Datasource {
@@ -89,13 +114,23 @@ impl Index {
         let mut index = Index::default();
         let mut dashboards = Vec::new();
         for (path, bytes) in files {
+            // The largest files of a fleet's build, read without a document of each: the
+            // stack's compose file holds nothing the index reads (none of the claims below
+            // takes a document with top-level `services`), and of the deployment document only
+            // the services' names are wanted.
+            if path == STACK_COMPOSE {
+                continue;
+            }
+            if path == crate::deployment::FILE {
+                index.services = serde_json::from_slice::<Activation>(bytes)
+                    .map(|a| a.services.into_iter().filter_map(|s| s.service).collect())
+                    .unwrap_or_default();
+                continue;
+            }
             let Some(value) = super::super::document(path, bytes) else { continue };
             let service = service_of(path);
             if path == crate::build::layout::APPS_COMPOSE {
                 index.pushers(&value);
-            } else if path == crate::deployment::FILE {
-                index.services = value.get("services").and_then(Value::as_array).into_iter().flatten()
-                    .filter_map(|s| s.get("service").and_then(Value::as_str).map(str::to_owned)).collect();
             } else if prometheus::claims_rules(path, &value) {
                 index.rules.extend(rules(service.unwrap_or_default(), &value));
             } else if prometheus::claims(&value) {
