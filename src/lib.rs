@@ -10,7 +10,8 @@
 //! `evaluate`, `validate`, `render`, `plan` and `diff` are pure functions over data. Only
 //! `store` writes obsbuild's state and export folders; `validators` writes a copy of a build
 //! in a temporary folder for promtool, amtool and docker-compose; `runtime` is the one
-//! adapter that talks to the container engine; `cli` decides everything that is printed.
+//! adapter that talks to the container engine; `cli` decides what is printed, but for the
+//! switch's progress, which `apply::report` writes as it goes.
 //! docs/ARCHITECTURE.md has the order in which modules may import each other.
 
 /// Counts what each thread holds, so a script's evaluation can be held to a memory budget
