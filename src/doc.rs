@@ -106,6 +106,22 @@ impl Doc {
         }
     }
 
+    /// The settings tree a reader of the emitted YAML or JSON gets back: what the review
+    /// compares, without parsing the file it was written to. Non-finite floats become
+    /// `null`, as serde_json reads `.nan` and `.inf`.
+    pub fn to_tree(&self) -> Tree {
+        match self {
+            Doc::Null => Tree::Null,
+            Doc::Bool(b) => Tree::Bool(*b),
+            Doc::Int(i) => Tree::Number((*i).into()),
+            Doc::Float(f) => serde_json::Number::from_f64(*f).map_or(Tree::Null, Tree::Number),
+            Doc::Str(s) => Tree::String(s.clone()),
+            Doc::Seq(items) => Tree::Array(items.iter().map(Doc::to_tree).collect()),
+            // A key set twice keeps its last value, as a JSON reader does.
+            Doc::Map(entries) => Tree::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_tree())).collect()),
+        }
+    }
+
     /// Deep merge of a settings tree over this document: maps merge key by key (new keys are
     /// appended in sorted order), anything else replaces; `null` removes the key.
     pub fn merge_tree(&mut self, over: &Tree) {

@@ -66,8 +66,10 @@ fn checked(evaluation: &Evaluation) -> Result<(Vec<crate::diagnostic::Diagnostic
     let mut build = render::render(&evaluation.stack);
     // Last: it hashes the config files each service reads.
     let deployment = plan::deployment(&evaluation.stack, &build);
-    build.add(deployment::FILE.to_owned(), deployment.to_file());
-    warnings.extend(validate::rendered(&evaluation.stack, &evaluation.sources, &build.files));
+    let document = crate::build::Document::new(crate::build::FileKind::Deployment, None, None);
+    build.add_document(deployment::FILE.to_owned(), deployment.to_file(), document);
+    build.deployment = Some(deployment);
+    warnings.extend(validate::rendered(&evaluation.stack, &evaluation.sources, &build));
     warnings.sort_by(|a, b| a.span.cmp(&b.span).then_with(|| a.message.cmp(&b.message)));
     Ok((warnings, build))
 }

@@ -17,12 +17,16 @@ pub const APPS_COMPOSE: &str = "apps/docker-compose.yml";
 
 /// The main config file of a component (`configs/loki.yaml`, `configs/prometheus.yml`).
 pub fn config_file(service: &Service) -> String {
-    let extension = match service.kind() {
+    format!("{CONFIG_DIR}/{}.{}", service.name, extension(service.kind()))
+}
+
+/// The extension of a component's main config file.
+pub fn extension(kind: Kind) -> &'static str {
+    match kind {
         // Prometheus and Alertmanager document `.yml`; the others `.yaml`.
         Kind::Prometheus | Kind::Alertmanager => "yml",
         _ => "yaml",
-    };
-    format!("{CONFIG_DIR}/{}.{extension}", service.name)
+    }
 }
 
 /// Prometheus' rule file, next to its config.

@@ -31,6 +31,8 @@ pub const SCHEMA: u32 = 2;
 
 /// Path of the document in a build.
 pub const FILE: &str = ".obsbuild/deployment.json";
+/// Where a build made before schema 2 kept its deployment (its activation document).
+pub const V1_FILE: &str = v1::FILE;
 
 /// Labels obsbuild puts on everything it creates; containers without them are never touched.
 pub mod label {
@@ -115,6 +117,28 @@ pub struct Unit {
     /// running container with another one is recreated.
     #[serde(skip)]
     pub secrets_digest: Option<String>,
+}
+
+#[cfg(test)]
+impl Unit {
+    /// A unit that runs the image `<service>:test` and nothing else.
+    pub(crate) fn for_tests(stack: &str, service: &str, kind: Kind) -> Unit {
+        let container = Container { image: format!("{service}:test"), ..Container::default() };
+        Unit {
+            service: service.to_owned(),
+            kind,
+            name: container_name(stack, service),
+            spec_hash: spec_hash(&container),
+            container,
+            config_hash: String::new(),
+            probe: None,
+            reload: Reload::Restart,
+            strategy: Strategy::default(),
+            depends_on: Vec::new(),
+            secrets: BTreeMap::new(),
+            secrets_digest: None,
+        }
+    }
 }
 
 /// A container, as any engine can create it. Its name is the engine's business (a switch

@@ -14,7 +14,7 @@ use super::{Container, Deployment, Healthcheck, Mount, Network, Port, Reload, SC
 use crate::model::{Kind, Probe, Protocol, Restart, Secret};
 
 /// Where schema 1 lived in a build.
-pub(super) const FILE: &str = ".obsbuild/activation.json";
+pub(crate) const FILE: &str = ".obsbuild/activation.json";
 /// The host folder of config mounts, which schema 1 wrote as a bind source.
 const CONFIGS: &str = "@configs@";
 

@@ -38,16 +38,18 @@ pub fn stack(name: &str, old: &Side, new: &Side) -> StackFiles {
         (_, Side::Failed(m)) => Some(("new", m.clone())),
         _ => None,
     };
-    let files = |s: &Side| match s {
-        Side::Built(f) => Some(f.clone()),
-        _ => None,
-    };
+    fn files(s: &Side) -> Option<&Files> {
+        match s {
+            Side::Built(b) => Some(&b.files),
+            _ => None,
+        }
+    }
     let (a, b) = (files(old), files(new));
     let empty = Files::new();
     let diff = if failure.is_some() {
         Diff::default()
     } else {
-        super::diff(a.as_ref().unwrap_or(&empty), b.as_ref().unwrap_or(&empty))
+        super::diff(a.unwrap_or(&empty), b.unwrap_or(&empty))
     };
     let status = match (&failure, &a, &b) {
         (Some(_), _, _) => Status::Failed,
@@ -153,7 +155,7 @@ mod tests {
     use super::*;
 
     fn files(pairs: &[(&str, &str)]) -> Side {
-        Side::Built(pairs.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect())
+        Side::Built(Box::new(crate::build::Build::new("s", pairs.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect())))
     }
 
     #[test]

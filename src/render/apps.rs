@@ -6,7 +6,7 @@ use super::compose::port;
 use crate::model::{App, Stack};
 
 /// The apps' compose document, unescaped like [`super::compose::compose`]'s: it is written
-/// through [`super::compose::file_text`].
+/// through [`super::compose::file`].
 pub fn compose(stack: &Stack) -> Doc {
     let mut services = Doc::map();
     for app in stack.apps.values() {

@@ -1,6 +1,7 @@
 //! `docker-compose.yml` of the stack, in the compose spec's form: no `version:` key, a
 //! healthcheck wherever the image can run one, named volumes for data, limits where set.
 
+use crate::build::FileKind;
 use crate::build::layout::{CONFIG_DIR, CONFIG_MOUNT};
 use super::{Doc, alertmanager, collector, grafana, jaeger, loki, prometheus};
 use crate::model::{Component, Port, Protocol, Service, Stack, Volume};
@@ -13,13 +14,13 @@ use crate::model::{Component, Port, Protocol, Service, Stack, Volume};
 /// script's and obsbuild's alike, is written with each `$` doubled, and keys are not: what
 /// a script says reaches the container unchanged, never the environment of whoever runs
 /// `docker compose`. `obsbuild switch` gives Docker the values themselves, unescaped.
-pub fn file_text(mut doc: Doc, header: &[&str]) -> String {
+pub(crate) fn file(path: &str, kind: FileKind, mut doc: Doc, header: &[&str]) -> super::File {
     doc.map_strings(&|s| s.replace('$', "$$"));
-    crate::yaml::emit(&doc, header)
+    super::File { path: path.to_owned(), text: crate::yaml::emit(&doc, header), kind, tree: Some(doc.to_tree()) }
 }
 
 /// The stack's compose document, its values as the containers get them (unescaped: see
-/// [`file_text`]).
+/// [`file`]).
 pub fn compose(stack: &Stack) -> Doc {
     // Names are the keys of `stack.services`, so each is new: `set` would look for it
     // among all before it, quadratic in a fleet.

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use super::dashboard;
 use crate::build::layout::{in_container, service_dir};
-use super::Doc;
+use super::{Doc, File};
+use crate::build::FileKind;
 use crate::model::{Datasource, Grafana, Service, Stack, Version};
 
 /// Grafana 11.1 added `prune`: data sources removed from the files are deleted.
@@ -29,7 +30,7 @@ pub fn dashboards_dir(service: &Service) -> String {
     format!("{}/dashboards/json", provisioning(service))
 }
 
-pub fn files(stack: &Stack, service: &Service, g: &Grafana, header: &[String]) -> Vec<(String, String)> {
+pub(crate) fn files(stack: &Stack, service: &Service, g: &Grafana, header: &[String]) -> Vec<File> {
     let lines: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut out = Vec::new();
     let prune = service.version.is_none_or(|v| v >= PRUNE);
@@ -41,13 +42,13 @@ pub fn files(stack: &Stack, service: &Service, g: &Grafana, header: &[String]) -
     // Provisioning files expand `$VAR`; `$$` is a literal dollar, which link templates such
     // as `${__value.raw}` need.
     sources.map_strings(&|s| s.replace('$', "$$"));
-    out.push((datasources_file(service), crate::yaml::emit(&sources, &lines)));
+    out.push(yaml(datasources_file(service), FileKind::GrafanaDatasources, &sources, &lines));
 
     // Grafana reads every kind of provisioning under its path and logs `level=error` for
     // each folder that is missing; these say "nothing to provision".
     for kind in ["alerting", "plugins"] {
         let empty = Doc::map().with("apiVersion", 1i64);
-        out.push((format!("{}/{kind}/{kind}.yml", provisioning(service)), crate::yaml::emit(&empty, &lines)));
+        out.push(yaml(format!("{}/{kind}/{kind}.yml", provisioning(service)), FileKind::GrafanaProvisioning, &empty, &lines));
     }
 
     if !g.dashboards.is_empty() {
@@ -62,13 +63,18 @@ pub fn files(stack: &Stack, service: &Service, g: &Grafana, header: &[String]) -
             .with("options", Doc::map().with("path", in_container(&dashboards_dir(service))));
         let mut providers = Doc::map().with("apiVersion", 1i64).with("providers", Doc::Seq(vec![provider]));
         providers.map_strings(&|s| s.replace('$', "$$"));
-        out.push((format!("{}/dashboards/dashboards.yml", provisioning(service)), crate::yaml::emit(&providers, &lines)));
+        out.push(yaml(format!("{}/dashboards/dashboards.yml", provisioning(service)), FileKind::GrafanaProvider, &providers, &lines));
         for d in &g.dashboards {
-            let json = dashboard::dashboard(stack, d, &g.datasources).to_json();
-            out.push((format!("{}/{}.json", dashboards_dir(service), d.uid), json));
+            let doc = dashboard::dashboard(stack, d, &g.datasources);
+            let path = format!("{}/{}.json", dashboards_dir(service), d.uid);
+            out.push(File { path, text: doc.to_json(), kind: FileKind::GrafanaDashboard, tree: Some(doc.to_tree()) });
         }
     }
     out
+}
+
+fn yaml(path: String, kind: FileKind, doc: &Doc, header: &[&str]) -> File {
+    File { path, text: crate::yaml::emit(doc, header), kind, tree: Some(doc.to_tree()) }
 }
 
 fn datasource(d: &Datasource) -> Doc {

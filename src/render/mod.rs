@@ -18,7 +18,7 @@ mod readme;
 
 use std::collections::BTreeMap;
 
-use crate::build::{Build, Launch, config_file, layout};
+use crate::build::{Build, Document, FileKind, Launch, config_file, layout};
 use crate::doc::Doc;
 use crate::model::{Component, Stack};
 
@@ -36,55 +36,72 @@ fn yaml(stack: &Stack, doc: &Doc) -> String {
     crate::yaml::emit(doc, &lines)
 }
 
+/// A rendered file and what it holds.
+pub(crate) struct File {
+    pub path: String,
+    pub text: String,
+    pub kind: FileKind,
+    /// The document the text encodes, as its reader gets it back.
+    pub tree: Option<crate::model::Tree>,
+}
+
+impl File {
+    fn yaml(stack: &Stack, path: String, kind: FileKind, doc: &Doc) -> File {
+        File { path, text: yaml(stack, doc), kind, tree: Some(doc.to_tree()) }
+    }
+
+    fn add_to(self, build: &mut Build, service: Option<&str>) {
+        build.add_document(self.path, self.text, Document::new(self.kind, service, self.tree));
+    }
+}
+
 /// Renders every file of a validated stack.
 pub fn render(stack: &Stack) -> Build {
     let mut build = Build::new(stack.name.clone(), BTreeMap::new());
     let mut compose_header = header(stack);
     compose_header.extend(compose::header(stack));
     let lines: Vec<&str> = compose_header.iter().map(String::as_str).collect();
-    // Both compose files go through `compose::file_text`, which escapes `$` for compose.
-    build.add("docker-compose.yml".to_owned(), compose::file_text(compose::compose(stack), &lines));
+    // Both compose files go through `compose::file`, which escapes `$` for compose.
+    compose::file("docker-compose.yml", FileKind::StackCompose, compose::compose(stack), &lines).add_to(&mut build, None);
     if !stack.apps.is_empty() {
         let header = header(stack);
         let lines: Vec<&str> = header.iter().map(String::as_str).collect();
-        build.add(layout::APPS_COMPOSE.to_owned(), compose::file_text(apps::compose(stack), &lines));
+        compose::file(layout::APPS_COMPOSE, FileKind::AppsCompose, apps::compose(stack), &lines).add_to(&mut build, None);
     }
     for service in stack.services.values() {
+        let mut files = Vec::new();
         match &service.component {
             Component::Collector(c) => {
-                build.add(config_file(service), yaml(stack, &collector::config(service, c)));
+                files.push(File::yaml(stack, config_file(service), FileKind::CollectorConfig, &collector::config(service, c)));
             }
             Component::Loki(settings) => {
-                build.add(config_file(service), yaml(stack, &loki::config(settings)));
+                files.push(File::yaml(stack, config_file(service), FileKind::LokiConfig, &loki::config(settings)));
             }
             Component::Jaeger(settings) => {
-                build.add(config_file(service), yaml(stack, &jaeger::config(service, settings)));
+                files.push(File::yaml(stack, config_file(service), FileKind::JaegerConfig, &jaeger::config(service, settings)));
             }
             Component::Prometheus(p) => {
-                build.add(config_file(service), yaml(stack, &prometheus::config(stack, service, p)));
+                files.push(File::yaml(stack, config_file(service), FileKind::PrometheusConfig, &prometheus::config(stack, service, p)));
                 if !p.rule_groups.is_empty() {
-                    build.add(layout::rules_file(service), yaml(stack, &prometheus::rules(p)));
+                    files.push(File::yaml(stack, layout::rules_file(service), FileKind::PrometheusRules, &prometheus::rules(p)));
                     if !p.rule_tests.is_empty() {
-                        build.add(layout::rule_tests_file(service), yaml(stack, &prometheus::rule_tests(service, p)));
+                        let tests = prometheus::rule_tests(service, p);
+                        files.push(File::yaml(stack, layout::rule_tests_file(service), FileKind::PrometheusRuleTests, &tests));
                     }
                 }
             }
             Component::Alertmanager(a) => {
-                build.add(config_file(service), yaml(stack, &alertmanager::config(stack, a)));
+                files.push(File::yaml(stack, config_file(service), FileKind::AlertmanagerConfig, &alertmanager::config(stack, a)));
             }
-            Component::Grafana(g) => {
-                for (path, text) in grafana::files(stack, service, g, &header(stack)) {
-                    build.add(path, text);
-                }
-            }
-            Component::Container(c) => {
-                for (path, text) in container::files(service, c, &header(stack)) {
-                    build.add(path, text);
-                }
-            }
+            Component::Grafana(g) => files = grafana::files(stack, service, g, &header(stack)),
+            Component::Container(c) => files = container::files(service, c, &header(stack)),
+        }
+        for file in files {
+            file.add_to(&mut build, Some(&service.name));
         }
     }
-    build.add("README.md".to_owned(), readme::readme(stack, &build));
+    let readme = readme::readme(stack, &build);
+    build.add_document("README.md".to_owned(), readme, Document::new(FileKind::Readme, None, None));
     build.launch = stack
         .services
         .values()

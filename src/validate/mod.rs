@@ -73,8 +73,8 @@ pub fn validate(stack: &Stack, sources: &Sources) -> Result<Vec<Diagnostic>, Dia
 
 /// The checks judged on the rendered files of a stack that passed [`validate`] (what its
 /// panels and rules select): warnings only, in script order.
-pub fn rendered(stack: &Stack, sources: &Sources, files: &crate::diff::Files) -> Vec<Diagnostic> {
+pub fn rendered(stack: &Stack, sources: &Sources, build: &crate::build::Build) -> Vec<Diagnostic> {
     let mut check = Check { stack, sources, found: Vec::new() };
-    selects::check(&mut check, files);
+    selects::check(&mut check, build);
     Diagnostics(check.found).sorted().0
 }

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Check;
 use crate::diagnostic::Span;
-use crate::diff::Files;
+use crate::build::Build;
+use crate::diff::semantic::Reading;
 use crate::diff::semantic::impact::promql::{self, Matcher, Op, Selector};
 use crate::diff::semantic::impact::{self, Index};
 use crate::model::{Component, Kind, Service, Stack};
@@ -55,8 +56,8 @@ struct Reader<'a> {
     prometheus: String,
 }
 
-pub fn check(check: &mut Check, files: &Files) {
-    let index = Index::of(files);
+pub fn check(check: &mut Check, build: &Build) {
+    let index = Index::of(&Reading::of(build));
     let mut readers: Vec<(Reader, &str)> = Vec::new();
     for s in check.stack.services.values() {
         match &s.component {

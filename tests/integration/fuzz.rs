@@ -136,7 +136,12 @@ fn one(text: &str) -> Result<bool, TestCaseError> {
             let activation = obsbuild::deployment::load(&build.stack, &build.files, std::path::Path::new("/configs"));
             prop_assert!(activation.is_ok(), "{text}\n{activation:?}");
             prop_assert_eq!(obsbuild::store::Store::hash(&build).len(), 64);
-            let side = obsbuild::diff::semantic::render::Side::Built(build.files.clone());
+            // What the renderer recorded is what a reader of the bytes gets back.
+            let stored = obsbuild::build::Build::new(build.stack.clone(), build.files.clone());
+            let (rendered, read) = (obsbuild::diff::semantic::Reading::of(&build), obsbuild::diff::semantic::Reading::of(&stored));
+            prop_assert_eq!(&rendered.files, &read.files, "{}", text);
+            prop_assert_eq!(&rendered.deployment, &read.deployment, "{}", text);
+            let side = obsbuild::diff::semantic::render::Side::Built(Box::new(build.clone()));
             let absent = obsbuild::diff::semantic::render::Side::Absent;
             let review = obsbuild::diff::semantic::render::stack("fuzz", &absent, &side, Default::default());
             prop_assert_eq!(review.status, obsbuild::diff::semantic::render::Status::Added);

@@ -40,9 +40,18 @@ pub fn run(args: &Args, format: ReviewFormat, out: &Output) -> Result<u8, Error>
         None => Tree { label: "work tree".to_owned(), source: Arc::new(WorkTree::new(&cwd).map_err(Error::Message)?) },
     };
     let names = stack_names(&args.args, &[&old, &new])?;
+    // The two sides of a stack build at once: each is its own evaluation, and a review is
+    // two builds before it is a comparison.
     let sides: Vec<(String, Side, Side)> = names
         .iter()
-        .map(|name| (name.clone(), side(&old.source, name, &limits), side(&new.source, name, &limits)))
+        .map(|name| {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| side(&old.source, name, &limits));
+                let b = side(&new.source, name, &limits);
+                let a = other.join().unwrap_or_else(|_| Side::Failed(format!("internal error: building `{name}` at {} stopped", old.label)));
+                (name.clone(), a, b)
+            })
+        })
         .collect();
 
     let (failed, changed, text) = if args.files || args.stat {
@@ -127,7 +136,7 @@ fn side(source: &Arc<dyn Source>, name: &str, limits: &Limits) -> Side {
         Err(_) => {}
     }
     match crate::pipeline::build_source(source.clone(), &main, limits) {
-        Ok(built) => Side::Built(built.build.files),
+        Ok(built) => Side::Built(Box::new(built.build)),
         Err(f) => Side::Failed(crate::diagnostic::render_all(&f.diagnostics.0, &f.sources, crate::diagnostic::Paint::Plain)),
     }
 }

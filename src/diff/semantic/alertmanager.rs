@@ -1,13 +1,8 @@
 //! Alertmanager: the route tree, receivers and inhibit rules.
 
-use serde_json::Value;
 
 use super::tree::Seg;
 use super::top_key;
-
-pub(super) fn claims(v: &Value) -> bool {
-    v.get("route").is_some() && v.get("receivers").is_some()
-}
 
 pub(super) fn subject(path: &[Seg]) -> (String, usize) {
     match path {

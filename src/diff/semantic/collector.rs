@@ -1,13 +1,8 @@
 //! OpenTelemetry Collector: components by kind, and how pipelines wire them.
 
-use serde_json::Value;
 
 use super::tree::Seg;
 use super::top_key;
-
-pub(super) fn claims(v: &Value) -> bool {
-    v.get("service").and_then(|s| s.get("pipelines")).is_some()
-}
 
 pub(super) fn subject(path: &[Seg]) -> (String, usize) {
     let kind = |k: &str| match k {

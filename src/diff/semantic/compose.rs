@@ -2,14 +2,9 @@
 //! secret, volume and network declarations. Builds hold secret references only, so a
 //! secret change shows where the value comes from, never a value.
 
-use serde_json::Value;
 
 use super::tree::Seg;
 use super::top_key;
-
-pub(super) fn claims(path: &str, v: &Value) -> bool {
-    path.ends_with("docker-compose.yml") && v.get("services").is_some_and(Value::is_object)
-}
 
 pub(super) fn subject(path: &[Seg]) -> (String, usize) {
     let what = |k: &str| match k {

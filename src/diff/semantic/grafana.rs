@@ -3,15 +3,8 @@
 use serde_json::Value;
 
 use super::tree::Seg;
-use super::top_key;
-
-pub(super) fn claims_datasources(v: &Value) -> bool {
-    v.get("datasources").is_some_and(Value::is_array)
-}
-
-pub(super) fn claims_dashboard(path: &str, v: &Value) -> bool {
-    path.ends_with(".json") && v.get("panels").is_some_and(Value::is_array)
-}
+use super::{Read, Reading, top_key};
+use crate::build::FileKind;
 
 pub(super) fn datasource_subject(path: &[Seg]) -> (String, usize) {
     match path {
@@ -35,12 +28,9 @@ pub(super) fn dashboard_subject(dashboard: &Value, subject: &str) -> String {
 }
 
 /// The dashboard without what only places panels: panel ids and `gridPos` and the
-/// dashboard's `id` and `version`, unless `layout`. Panels are matched by title, so their
-/// order in the list is never a change.
-pub(super) fn dashboard(mut v: Value, layout: bool) -> Value {
-    if layout {
-        return v;
-    }
+/// dashboard's `id` and `version` (shown only when the reader asks for layout). Panels are
+/// matched by title, so their order in the list is never a change.
+pub(super) fn dashboard(mut v: Value) -> Value {
     if let Some(o) = v.as_object_mut() {
         o.remove("id");
         o.remove("version");
@@ -64,21 +54,25 @@ fn strip_panels(v: &mut Value) {
 /// Dashboards whose file changed name but whose UID stayed: (old path, new path, uid).
 /// Grafana knows a dashboard by its UID, so this is the same dashboard, not a removal and
 /// an addition.
-pub(super) fn renamed(old: &crate::diff::Files, new: &crate::diff::Files) -> Vec<(String, String, String)> {
-    let uid = |path: &str, bytes: &[u8]| {
-        let v: Value = serde_json::from_slice(bytes).ok()?;
-        if !claims_dashboard(path, &v) {
+pub(super) fn renamed(old: &Reading, new: &Reading) -> Vec<(String, String, String)> {
+    let uid = |read: &Read| -> Option<String> {
+        if read.kind != FileKind::GrafanaDashboard {
             return None;
         }
-        v.get("uid")?.as_str().map(str::to_owned)
+        read.tree.as_ref()?.get("uid")?.as_str().map(str::to_owned)
     };
-    let gone: Vec<(String, &String)> =
-        old.iter().filter(|(p, _)| !new.contains_key(*p)).filter_map(|(p, b)| Some((uid(p, b)?, p))).collect();
+    // Of two old files with one UID, Grafana kept one; the first stands for it.
+    let mut gone: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for (path, read) in old.files.iter().filter(|(p, _)| !new.files.contains_key(*p)) {
+        if let Some(u) = uid(read) {
+            gone.entry(u).or_insert(path);
+        }
+    }
     let mut out = Vec::new();
-    for (path, bytes) in new.iter().filter(|(p, _)| !old.contains_key(*p)) {
-        let Some(u) = uid(path, bytes) else { continue };
-        if let Some((_, before)) = gone.iter().find(|(g, _)| *g == u) {
-            out.push(((*before).clone(), path.clone(), u));
+    for (path, read) in new.files.iter().filter(|(p, _)| !old.files.contains_key(*p)) {
+        let Some(u) = uid(read) else { continue };
+        if let Some(before) = gone.get(&u) {
+            out.push(((*before).to_owned(), (*path).to_owned(), u));
         }
     }
     out

@@ -1,13 +1,8 @@
 //! Loki: retention, limits and schema periods.
 
-use serde_json::Value;
 
 use super::tree::Seg;
 use super::top_key;
-
-pub(super) fn claims(v: &Value) -> bool {
-    v.get("schema_config").is_some() || v.get("limits_config").is_some()
-}
 
 pub(super) fn subject(path: &[Seg]) -> (String, usize) {
     match path {

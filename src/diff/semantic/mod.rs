@@ -1,9 +1,9 @@
 //! The semantic diff: what changed between two builds in each component's own terms
 //! (scrape jobs, alert rules, pipelines, panels, services) rather than in lines.
 //!
-//! Pure: two builds' files in, a list of [`Change`]s out. Each file is claimed by the
-//! component whose document it holds (recognised by content, so renamed services still
-//! count); a component differ names the subject of each path change. A file no component
+//! Pure: two builds in, a list of [`Change`]s out. Each file is shown in the terms of the
+//! component its renderer made it for ([`FileKind`], read from the build, never guessed from
+//! the content); a component differ names the subject of each path change. A file no component
 //! claims still has its changes listed, as YAML/JSON paths or, for other text, a line
 //! count: nothing is dropped. Of the deployment document only the secret references are shown
 //! here; [`plan`] says what a switch would do with the rest.
@@ -17,15 +17,19 @@ pub mod plan;
 mod prometheus;
 mod secrets;
 pub mod impact;
+pub mod reading;
 pub mod render;
 pub mod tree;
 
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
-use super::Files;
+use crate::build::FileKind;
+pub use reading::{Read, Reading};
 pub use tree::Kind;
 use tree::{PathChange, Seg};
 
@@ -66,19 +70,19 @@ type Namer = fn(&[Seg]) -> (String, usize);
 
 /// Every change between `old` and `new`, file by file in path order.
 #[must_use]
-pub fn changes(old: &Files, new: &Files, options: Options) -> Vec<Change> {
+pub fn changes(old: &Reading, new: &Reading, options: Options) -> Vec<Change> {
     let mut out = Vec::new();
     let renamed = grafana::renamed(old, new);
-    let paths: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let paths: std::collections::BTreeSet<&str> = old.files.keys().chain(new.files.keys()).copied().collect();
     for path in paths {
         if path == crate::deployment::FILE || renamed.iter().any(|(a, b, _)| a == path || b == path) {
             continue;
         }
-        let (a, b) = (old.get(path), new.get(path));
+        let (a, b) = (old.bytes().get(path), new.bytes().get(path));
         if a == b {
             continue;
         }
-        out.extend(file_changes(path, a.map(Vec::as_slice), b.map(Vec::as_slice), options));
+        out.extend(file_changes(path, old.files.get(path).zip(a), new.files.get(path).zip(b), options));
     }
     for (before, after, uid) in &renamed {
         out.push(Change {
@@ -91,80 +95,65 @@ pub fn changes(old: &Files, new: &Files, options: Options) -> Vec<Change> {
             new: Some(after.clone()),
             composite: false,
         });
-        let (Some(a), Some(b)) = (old.get(before), new.get(after)) else { continue };
+        let (Some(a), Some(b)) = (old.bytes().get(before), new.bytes().get(after)) else { continue };
         if a != b {
-            out.extend(file_changes(after, Some(a), Some(b), options));
+            out.extend(file_changes(after, old.files.get(before.as_str()).zip(Some(a)), new.files.get(after.as_str()).zip(Some(b)), options));
         }
     }
     out.extend(secrets::changes(old, new));
     out
 }
 
-/// A parsed document and the component that reads it.
-struct Parsed {
+/// A file's document and the component that reads it.
+struct Parsed<'a> {
     component: &'static str,
     namer: Namer,
-    value: Value,
+    value: Cow<'a, Value>,
     /// A Grafana dashboard: subjects are prefixed with its UID.
     dashboard: bool,
 }
 
-fn file_changes(path: &str, old: Option<&[u8]>, new: Option<&[u8]>, options: Options) -> Vec<Change> {
-    let parse = |bytes: Option<&[u8]>| bytes.map(|b| parse(path, b, options));
-    match (parse(old), parse(new)) {
+/// The component whose terms a kind of file is shown in, and how it names subjects.
+fn reader(kind: FileKind) -> (&'static str, Namer) {
+    match kind {
+        FileKind::StackCompose | FileKind::AppsCompose => ("services", compose::subject),
+        FileKind::PrometheusRules => ("prometheus", prometheus::rule_subject),
+        // Rule tests are Prometheus' too: `rule_files`, `evaluation_interval`, `tests`.
+        FileKind::PrometheusConfig | FileKind::PrometheusRuleTests => ("prometheus", prometheus::subject),
+        FileKind::AlertmanagerConfig => ("alertmanager", alertmanager::subject),
+        // Jaeger v2 is a collector, configured as one.
+        FileKind::CollectorConfig | FileKind::JaegerConfig => ("collector", collector::subject),
+        FileKind::LokiConfig => ("loki", loki::subject),
+        FileKind::GrafanaDatasources => ("grafana", grafana::datasource_subject),
+        FileKind::GrafanaDashboard => ("grafana", grafana::panel_subject),
+        FileKind::GrafanaProvider
+        | FileKind::GrafanaProvisioning
+        | FileKind::ContainerFile
+        | FileKind::Readme
+        | FileKind::Deployment
+        | FileKind::Other => ("file", whole_path),
+    }
+}
+
+type Side<'a, 'b> = Option<(&'b Read<'a>, &'b Vec<u8>)>;
+
+fn file_changes(path: &str, old: Side, new: Side, options: Options) -> Vec<Change> {
+    let (a, b) = (old.map(|(read, _)| parse(read, options)), new.map(|(read, _)| parse(read, options)));
+    match (a, b) {
         (Some(Some(a)), Some(Some(b))) if a.component == b.component => named(path, &a, &tree::diff(&a.value, &b.value, tree::DEFAULT_KEYS)),
         (None, Some(Some(b))) => vec![whole(path, &b, Kind::Added)],
         (Some(Some(a)), None) => vec![whole(path, &a, Kind::Removed)],
         // Unparseable, or the file now holds another component's document: say so by lines.
-        _ => vec![text_change(path, old, new)],
+        _ => vec![text_change(path, old.map(|(_, b)| b.as_slice()), new.map(|(_, b)| b.as_slice()))],
     }
 }
 
-/// A build file as a document, by its extension: JSON, or YAML; `None` for other text or
-/// content that does not parse.
-fn document(path: &str, bytes: &[u8]) -> Option<Value> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    if path.ends_with(".json") {
-        serde_json::from_str(text).ok()
-    } else if path.ends_with(".yml") || path.ends_with(".yaml") {
-        crate::yaml::parse(text).ok()
-    } else {
-        None
-    }
-}
-
-fn parse(path: &str, bytes: &[u8], options: Options) -> Option<Parsed> {
-    let value = document(path, bytes)?;
-    let (component, namer): (&'static str, Namer) = if compose::claims(path, &value) {
-        ("services", compose::subject)
-    } else if prometheus::claims_rules(path, &value) {
-        ("prometheus", prometheus::rule_subject)
-    } else if prometheus::claims(&value) {
-        ("prometheus", prometheus::subject)
-    } else if alertmanager::claims(&value) {
-        ("alertmanager", alertmanager::subject)
-    } else if collector::claims(&value) {
-        ("collector", collector::subject)
-    } else if loki::claims(&value) {
-        ("loki", loki::subject)
-    } else if grafana::claims_datasources(&value) {
-        ("grafana", grafana::datasource_subject)
-    } else if grafana::claims_dashboard(path, &value) {
-        return Some(Parsed {
-            component: "grafana",
-            namer: grafana::panel_subject,
-            value: grafana::dashboard(value, options.layout),
-            dashboard: true,
-        });
-    } else {
-        ("file", whole_path)
-    };
-    Some(Parsed { component, namer, value, dashboard: false })
-}
-
-/// Whether `bytes` at `path` is a Grafana dashboard (whose layout is hidden unless asked).
-pub(crate) fn is_dashboard(path: &str, bytes: Option<&Vec<u8>>) -> bool {
-    bytes.and_then(|b| serde_json::from_slice::<Value>(b).ok()).is_some_and(|v| grafana::claims_dashboard(path, &v))
+fn parse<'a>(read: &Read<'a>, options: Options) -> Option<Parsed<'a>> {
+    let value = read.tree.clone()?;
+    let (component, namer) = reader(read.kind);
+    let dashboard = read.kind == FileKind::GrafanaDashboard;
+    let value = if dashboard && !options.layout { Cow::Owned(grafana::dashboard(value.into_owned())) } else { value };
+    Some(Parsed { component, namer, value, dashboard })
 }
 
 /// The fallback namer: the file is the subject, the path is the field.

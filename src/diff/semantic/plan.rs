@@ -4,8 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diff::Files;
-use crate::deployment::Deployment;
+use super::Reading;
 use crate::plan::{Action, Reason};
 use crate::runtime::{ContainerInfo, label};
 
@@ -21,7 +20,8 @@ pub struct Step {
 /// The planned steps, in the order a switch applies them; `Err` when a side's activation
 /// document is unreadable. A side without a build (stack added or removed) runs nothing or
 /// wants nothing.
-pub fn simulate(old: Option<&Files>, new: Option<&Files>) -> Result<Vec<Step>, String> {
+pub fn simulate(old: Option<&Reading>, new: Option<&Reading>) -> Result<Vec<Step>, String> {
+    let activation = |r: &Reading| r.deployment.as_deref().cloned().map_err(Clone::clone);
     let old = old.map(activation).transpose()?;
     let new = new.map(activation).transpose()?;
     let running: Vec<ContainerInfo> = old.iter().flat_map(|a| a.services.iter()).map(running).collect();
@@ -46,10 +46,6 @@ pub fn simulate(old: Option<&Files>, new: Option<&Files>) -> Result<Vec<Step>, S
             Step { service: s.service, action, reason }
         })
         .collect())
-}
-
-fn activation(files: &Files) -> Result<Deployment, String> {
-    Deployment::from_files("", files).map_err(|e| e.to_string())
 }
 
 /// The container the old build's service would be, as the runtime would report it.

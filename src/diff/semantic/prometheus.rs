@@ -1,17 +1,8 @@
 //! Prometheus: scrape jobs in `prometheus.yml`, rule groups and rules in its rule files.
 
-use serde_json::Value;
 
 use super::tree::Seg;
 use super::{seg_name, top_key};
-
-pub(super) fn claims(v: &Value) -> bool {
-    v.get("scrape_configs").is_some() || v.get("rule_files").is_some()
-}
-
-pub(super) fn claims_rules(path: &str, v: &Value) -> bool {
-    path.ends_with(".rules.yml") && v.get("groups").is_some_and(Value::is_array)
-}
 
 pub(super) fn subject(path: &[Seg]) -> (String, usize) {
     match (seg_name(path.first()), path.get(1)) {

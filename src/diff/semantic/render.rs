@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use super::impact::{self, Effect, Impact};
 use super::plan::{self, Step};
-use super::{Change, Kind, Options};
+use super::{Change, Kind, Options, Reading};
+use crate::build::{Build, FileKind};
 use crate::diff::Files;
 use crate::diff::Style;
 use crate::diff::style::Role;
@@ -24,7 +25,8 @@ pub enum Side {
     Absent,
     /// The script exists but does not evaluate, validate or render; the diagnostics.
     Failed(String),
-    Built(Files),
+    /// Built, with what each file holds when it was rendered in this process.
+    Built(Box<Build>),
 }
 
 /// What happened to one stack.
@@ -75,24 +77,27 @@ impl Review {
 
 /// Compares one stack's two sides.
 pub fn stack(name: &str, old: &Side, new: &Side, options: Options) -> StackReview {
-    let files = |s: &Side| match s {
-        Side::Built(f) => Some(f.clone()),
-        _ => None,
-    };
+    fn build(s: &Side) -> Option<Reading<'_>> {
+        match s {
+            Side::Built(b) => Some(Reading::of(b)),
+            _ => None,
+        }
+    }
     let failure = match (old, new) {
         (Side::Failed(m), _) => Some(("old", m.clone())),
         (_, Side::Failed(m)) => Some(("new", m.clone())),
         _ => None,
     };
-    let (a, b) = (files(old), files(new));
-    let empty = Files::new();
+    let (a, b) = (build(old), build(new));
     let status = match (&failure, &a, &b) {
         (Some(_), _, _) => Status::Failed,
         (None, None, _) => Status::Added,
         (None, _, None) => Status::Removed,
-        (None, Some(x), Some(y)) if x == y => Status::Unchanged,
+        (None, Some(x), Some(y)) if x.bytes() == y.bytes() => Status::Unchanged,
         _ => Status::Changed,
     };
+    let empty_build = Build::default();
+    let empty = Reading::of(&empty_build);
     let mut changes = if failure.is_some() { Vec::new() } else { super::changes(a.as_ref().unwrap_or(&empty), b.as_ref().unwrap_or(&empty), options) };
     let plan = if failure.is_some() { Ok(Vec::new()) } else { plan::simulate(a.as_ref(), b.as_ref()) };
     let impacts = match (&a, &b) {
@@ -101,9 +106,14 @@ pub fn stack(name: &str, old: &Side, new: &Side, options: Options) -> StackRevie
     };
     let mut review = StackReview { stack: name.to_owned(), status, failure, changes: Vec::new(), impact: Vec::new(), plan, layout_only: false };
     if status == Status::Changed && changes.is_empty() {
-        let (x, y) = (a.unwrap_or_default(), b.unwrap_or_default());
-        let differing = crate::diff::diff(&x, &y);
-        let hidden = |p: &str| p == crate::deployment::FILE || super::is_dashboard(p, y.get(p).or(x.get(p)));
+        let no_files = Files::new();
+        let (x, y) = (a.as_ref().map_or(&no_files, Reading::bytes), b.as_ref().map_or(&no_files, Reading::bytes));
+        let differing = crate::diff::diff(x, y);
+        let dashboard = |p: &str| {
+            let kind = |r: &Option<Reading>| r.as_ref().and_then(|r| r.files.get(p)).map(|f| f.kind);
+            kind(&b).or(kind(&a)) == Some(FileKind::GrafanaDashboard)
+        };
+        let hidden = |p: &str| p == crate::deployment::FILE || dashboard(p);
         if differing.files.iter().all(|f| hidden(&f.path)) && !options.layout {
             review.status = Status::Unchanged;
             review.layout_only = true;

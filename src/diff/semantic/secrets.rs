@@ -4,19 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use super::{Change, Kind};
-use crate::diff::Files;
+use super::{Change, Kind, Reading};
+use crate::deployment::FILE;
 use crate::model::Secret;
-use crate::deployment::{Deployment, FILE};
 
 /// Secrets added, removed or taken from another source, per service.
-pub(super) fn changes(old: &Files, new: &Files) -> Vec<Change> {
+pub(super) fn changes(old: &Reading, new: &Reading) -> Vec<Change> {
     let (a, b) = (by_service(old), by_service(new));
     let none = BTreeMap::new();
-    let services: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    let services: std::collections::BTreeSet<&str> = a.keys().chain(b.keys()).copied().collect();
     let mut out = Vec::new();
     for service in services {
-        let (sa, sb) = (a.get(service).unwrap_or(&none), b.get(service).unwrap_or(&none));
+        let (sa, sb) = (a.get(service).copied().unwrap_or(&none), b.get(service).copied().unwrap_or(&none));
         let names: std::collections::BTreeSet<&String> = sa.keys().chain(sb.keys()).collect();
         for name in names {
             let (x, y) = (sa.get(name), sb.get(name));
@@ -43,10 +42,6 @@ pub(super) fn changes(old: &Files, new: &Files) -> Vec<Change> {
 
 /// An unreadable or missing deployment document has no secrets to compare; the plan
 /// reports it as an error.
-fn by_service(files: &Files) -> BTreeMap<String, BTreeMap<String, Secret>> {
-    files
-        .get(FILE)
-        .and_then(|_| Deployment::from_files("", files).ok())
-        .map(|a| a.services.into_iter().map(|d| (d.service, d.secrets)).collect())
-        .unwrap_or_default()
+fn by_service<'a>(build: &'a Reading) -> BTreeMap<&'a str, &'a BTreeMap<String, Secret>> {
+    build.deployment.as_ref().map(|d| d.services.iter().map(|u| (u.service.as_str(), &u.secrets)).collect()).unwrap_or_default()
 }

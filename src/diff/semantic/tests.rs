@@ -2,12 +2,11 @@
 
 use super::*;
 
-fn build(files: &[(&str, &str)]) -> Files {
-    files.iter().map(|(p, t)| ((*p).to_owned(), t.as_bytes().to_vec())).collect()
-}
+use reading::test_build as build;
 
 fn lines(old: &[(&str, &str)], new: &[(&str, &str)], layout: bool) -> Vec<String> {
-    changes(&build(old), &build(new), Options { layout })
+    let (old, new) = (build(old), build(new));
+    changes(&Reading::of(&old), &Reading::of(&new), Options { layout })
         .iter()
         .map(|c| format!("{} | {} | {} | {}", c.component, c.kind.as_str(), c.subject, render::line_for_tests(c)))
         .collect()
@@ -105,7 +104,7 @@ fn grafana_panels_by_title_ignore_layout_unless_asked() {
     let ds_old = "datasources:\n  - uid: loki\n    url: http://loki:3100\n";
     let ds_new = "datasources:\n  - uid: loki\n    url: http://loki:3101\n";
     assert_eq!(
-        lines(&[("configs/grafana/datasources.yml", ds_old)], &[("configs/grafana/datasources.yml", ds_new)], false),
+        lines(&[("configs/grafana/provisioning/datasources/datasources.yml", ds_old)], &[("configs/grafana/provisioning/datasources/datasources.yml", ds_new)], false),
         ["grafana | changed | datasource loki | datasource loki: url http://loki:3100 → http://loki:3101"]
     );
 }
@@ -136,8 +135,8 @@ fn unknown_files_fall_back_to_paths_or_lines() {
 #[test]
 fn review_renderings_summarise_first_and_colour_only_when_asked() {
     use render::{Review, Side};
-    let old = Side::Built(build(&[("configs/loki.yaml", "limits_config:\n  retention_period: 720h\n")]));
-    let new = Side::Built(build(&[("configs/loki.yaml", "limits_config:\n  retention_period: 168h\n")]));
+    let old = Side::Built(Box::new(build(&[("configs/loki.yaml", "limits_config:\n  retention_period: 720h\n")])));
+    let new = Side::Built(Box::new(build(&[("configs/loki.yaml", "limits_config:\n  retention_period: 168h\n")])));
     let review = Review {
         old: "main".to_owned(),
         new: "work tree".to_owned(),

@@ -1,38 +1,14 @@
 //! What reads what in one build: Grafana panels and their queries, Prometheus rules and
 //! scrape jobs, the collector's pipelines and where each exporter delivers. Read from the
-//! rendered files, so it sees exactly what the running stack would.
+//! documents of the build's files (as its renderer recorded them, or parsed from a stored
+//! build's bytes), so it sees exactly what the running stack would.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
 use serde_json::Value;
 
-use super::super::{alertmanager, collector, grafana, prometheus};
-use crate::diff::Files;
-
-/// The stack's own compose file (the apps' is `layout::APPS_COMPOSE`).
-const STACK_COMPOSE: &str = "docker-compose.yml";
-
-/// What the index reads of the deployment document: each service's name.
-#[derive(serde::Deserialize)]
-struct Activation {
-    #[serde(default)]
-    services: Vec<ActivatedService>,
-}
-
-#[derive(serde::Deserialize)]
-struct ActivatedService {
-    #[serde(default, deserialize_with = "string_or_none")]
-    service: Option<String>,
-}
-
-/// A string, or `None` for any other value (as `Value::as_str` reads it).
-fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::String(s) => Some(s),
-        _ => None,
-    })
-}
+use super::super::Reading;
+use crate::build::FileKind;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Datasource {
@@ -110,39 +86,26 @@ pub struct Index {
 
 impl Index {
     #[must_use]
-    pub fn of(files: &Files) -> Index {
+    pub fn of(build: &Reading) -> Index {
         let mut index = Index::default();
         let mut dashboards = Vec::new();
-        for (path, bytes) in files {
-            // The largest files of a fleet's build, read without a document of each: the
-            // stack's compose file holds nothing the index reads (none of the claims below
-            // takes a document with top-level `services`), and of the deployment document only
-            // the services' names are wanted.
-            if path == STACK_COMPOSE {
-                continue;
-            }
-            if path == crate::deployment::FILE {
-                index.services = serde_json::from_slice::<Activation>(bytes)
-                    .map(|a| a.services.into_iter().filter_map(|s| s.service).collect())
-                    .unwrap_or_default();
-                continue;
-            }
-            let Some(value) = super::super::document(path, bytes) else { continue };
-            let service = service_of(path);
-            if path == crate::build::layout::APPS_COMPOSE {
-                index.pushers(&value);
-            } else if prometheus::claims_rules(path, &value) {
-                index.rules.extend(rules(service.unwrap_or_default(), &value));
-            } else if prometheus::claims(&value) {
-                index.jobs.extend(jobs(service.unwrap_or_default(), &value));
-            } else if alertmanager::claims(&value) {
-                index.route = value.get("route").cloned();
-            } else if collector::claims(&value) {
-                index.collectors.insert(service.unwrap_or_default().to_owned(), value);
-            } else if grafana::claims_datasources(&value) {
-                index.datasources(&value);
-            } else if grafana::claims_dashboard(path, &value) {
-                dashboards.push(value);
+        if let Ok(d) = &build.deployment {
+            index.services = d.services.iter().map(|u| u.service.clone()).collect();
+        }
+        for read in build.files.values() {
+            let Some(value) = read.tree.as_deref() else { continue };
+            let service = read.service.as_deref().unwrap_or_default();
+            match read.kind {
+                FileKind::AppsCompose => index.pushers(value),
+                FileKind::PrometheusRules => index.rules.extend(rules(service, value)),
+                FileKind::PrometheusConfig => index.jobs.extend(jobs(service, value)),
+                FileKind::AlertmanagerConfig => index.route = value.get("route").cloned(),
+                FileKind::CollectorConfig | FileKind::JaegerConfig => {
+                    index.collectors.insert(service.to_owned(), value.clone());
+                }
+                FileKind::GrafanaDatasources => index.datasources(value),
+                FileKind::GrafanaDashboard => dashboards.push(value),
+                _ => {}
             }
         }
         for d in &dashboards {
@@ -229,12 +192,6 @@ impl Index {
         let e = self.collectors.get(collector)?.get("exporters")?.get(exporter)?;
         Some(endpoint(e).and_then(|u| host(&u)))
     }
-}
-
-/// The service a config file belongs to: `configs/<service>.<ext>` or `configs/<service>/...`.
-fn service_of(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix(crate::build::layout::CONFIG_DIR)?.strip_prefix('/')?;
-    rest.split(['.', '/']).next()
 }
 
 /// The host of a URL or `host:port`: the service it names on the stack's network.

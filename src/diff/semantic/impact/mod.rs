@@ -21,7 +21,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::diff::Files;
+use super::Reading;
 pub use index::Index;
 use index::{Feed, Rule};
 use promql::Selector;
@@ -85,7 +85,7 @@ pub struct Impact {
 
 /// Every impact of going from `old` to `new`.
 #[must_use]
-pub fn impacts(old: &Files, new: &Files) -> Vec<Impact> {
+pub fn impacts(old: &Reading, new: &Reading) -> Vec<Impact> {
     let (o, n) = (Index::of(old), Index::of(new));
     let mut out = Vec::new();
     lost_feeds(&o, &n, &mut out);

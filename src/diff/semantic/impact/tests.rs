@@ -3,11 +3,14 @@
 
 use super::*;
 
-fn build(files: &[(&str, &str)]) -> Files {
-    files.iter().map(|(p, t)| ((*p).to_owned(), t.as_bytes().to_vec())).collect()
+use crate::build::Build;
+use crate::diff::semantic::reading::test_build as build;
+
+fn impacts(old: &Build, new: &Build) -> Vec<Impact> {
+    super::impacts(&Reading::of(old), &Reading::of(new))
 }
 
-fn texts(old: &Files, new: &Files) -> Vec<String> {
+fn texts(old: &Build, new: &Build) -> Vec<String> {
     impacts(old, new).into_iter().map(|i| i.text).collect()
 }
 
@@ -88,7 +91,7 @@ fn base() -> Vec<(&'static str, String)> {
 type Edit<'a> = (&'a str, &'a dyn Fn(&str) -> String);
 
 /// The base build with each file's text edited.
-fn with(edits: &[Edit]) -> Files {
+fn with(edits: &[Edit]) -> Build {
     let files: Vec<(&str, String)> =
         base().into_iter().map(|(p, t)| (p, edits.iter().filter(|(e, _)| *e == p).fold(t, |t, (_, f)| f(&t)))).collect();
     build(&files.iter().map(|(p, t)| (*p, t.as_str())).collect::<Vec<_>>())
@@ -179,23 +182,31 @@ fn datasources_removed_changed_or_left_without_their_service() {
 
     // Services as the deployment document lists them.
     let services = |names: &[&str]| {
-        let list: Vec<serde_json::Value> = names.iter().map(|n| serde_json::json!({"service": n})).collect();
-        serde_json::json!({"services": list}).to_string()
+        use crate::deployment::{Deployment, Unit};
+        use crate::model::Kind;
+        let kind = |n: &str| match n {
+            "otel-collector" => Kind::Collector,
+            "prometheus" => Kind::Prometheus,
+            "loki" => Kind::Loki,
+            _ => Kind::Jaeger,
+        };
+        let units = names.iter().map(|n| Unit::for_tests("test", n, kind(n))).collect();
+        Some(Deployment { schema: crate::deployment::SCHEMA, stack: "test".into(), services: units, ..Deployment::default() })
     };
-    let mut old = with(&[]);
-    old.insert(crate::deployment::FILE.to_owned(), services(&["otel-collector", "prometheus", "loki", "jaeger"]).into_bytes());
-    let mut new = old.clone();
-    new.insert(crate::deployment::FILE.to_owned(), services(&["otel-collector", "prometheus", "loki"]).into_bytes());
     let traces = "  - {name: Jaeger, uid: traces, url: 'http://jaeger:16686'}\n";
-    for files in [&mut old, &mut new] {
-        let path = "configs/grafana/provisioning/datasources/datasources.yml";
-        files.insert(path.to_owned(), format!("{DATASOURCES}{traces}").into_bytes());
-        let panels = [PANELS, &[("Traces", "traces", "")]].concat();
-        files.insert("configs/grafana/provisioning/dashboards/json/d.json".to_owned(), dashboard(&panels).into_bytes());
-    }
+    let panels = [PANELS, &[("Traces", "traces", "")]].concat();
+    let (datasources, dashboard) = (format!("{DATASOURCES}{traces}"), dashboard(&panels));
+    let edits: [Edit; 2] = [
+        ("configs/grafana/provisioning/datasources/datasources.yml", &|_| datasources.clone()),
+        ("configs/grafana/provisioning/dashboards/json/d.json", &|_| dashboard.clone()),
+    ];
+    let mut old = with(&edits);
+    old.deployment = services(&["otel-collector", "prometheus", "loki", "jaeger"]);
+    let mut new = old.clone();
+    new.deployment = services(&["otel-collector", "prometheus", "loki"]);
     assert_eq!(texts(&old, &new), ["datasource traces points at jaeger, which is removed: 1 panel of dashboard d (Traces) loses its data"]);
     // Loki is fed by the logs pipeline: its removal is that pipeline's loss, said once.
-    new.insert(crate::deployment::FILE.to_owned(), services(&["otel-collector", "prometheus", "jaeger"]).into_bytes());
+    new.deployment = services(&["otel-collector", "prometheus", "jaeger"]);
     assert_eq!(texts(&old, &new), ["logs stop reaching loki (loki removed): 1 panel of dashboard d (Logs) loses its data"]);
 }
 
@@ -226,7 +237,7 @@ fn the_default_stack_without_its_metrics_pipeline() {
         let path = tmp.path().join("task-manager.rhai");
         std::fs::write(&path, text).unwrap_or_else(|e| unreachable!("write: {e}"));
         match crate::pipeline::build(&path, &Default::default()) {
-            Ok(b) => b.build.files,
+            Ok(b) => b.build,
             Err(_) => unreachable!("the default stack builds"),
         }
     };
