@@ -4,6 +4,7 @@
 //! Prints medians; asserts nothing about timing.
 //!
 //!     cargo bench --bench review
+//!     OBSBUILD_BASELINE=path/to/older/obsbuild cargo bench --bench review   # side by side
 //!
 //! Each scenario is a temporary git repository holding a project (`lib/` copied from this
 //! one, one script in `stacks/`) with two commits tagged `base` and `next`; `next` makes
@@ -54,10 +55,11 @@ fn repository(root: &Path, dir: &Path, name: &str, script: &str, from: &str, to:
     git(dir, &["tag", "next"]);
 }
 
-/// `obsbuild diff --rev old --rev new stack` in `project`, whole process; asserts its exit code.
-fn review(project: &Path, old: &str, new: &str, stack: &str, expected: i32) -> Duration {
+/// `obsbuild diff --rev old --rev new stack` in `project` with the binary `bin`, whole
+/// process; asserts its exit code.
+fn review(bin: &Path, project: &Path, old: &str, new: &str, stack: &str, expected: i32) -> Duration {
     let started = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_obsbuild"))
+    let status = Command::new(bin)
         .args(["diff", "--rev", old, "--rev", new, stack])
         .current_dir(project)
         .env("NO_COLOR", "1")
@@ -138,17 +140,30 @@ fn main() {
     };
     let (s100, s1000) = (synthetic_repo(100), synthetic_repo(1000));
 
+    let ours = PathBuf::from(env!("CARGO_BIN_EXE_obsbuild"));
+    let baseline = std::env::var_os("OBSBUILD_BASELINE").map(PathBuf::from);
+    // With a baseline, each scenario's runs alternate between the two binaries, so both
+    // see the same load on a shared machine.
+    let scenario = |name: &str, runs: usize, run: &dyn Fn(&Path) -> Duration| {
+        let mut samples = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            if let Some(b) = &baseline {
+                samples.1.push(run(b));
+            }
+            samples.0.push(run(&ours));
+        }
+        if baseline.is_some() {
+            report(&format!("{name} (baseline)"), samples.1);
+        }
+        report(name, samples.0);
+    };
     header();
     let runs = 30;
-    let same: Vec<Duration> = (0..runs).map(|_| review(&default, "base", "base", "task-manager", 0)).collect();
-    report("default stack, both sides identical", same);
-    let changed: Vec<Duration> = (0..runs).map(|_| review(&default, "base", "next", "task-manager", 1)).collect();
-    report("default stack, one alert rule changed", changed);
+    scenario("default stack, both sides identical", runs, &|bin| review(bin, &default, "base", "base", "task-manager", 0));
+    scenario("default stack, one alert rule changed", runs, &|bin| review(bin, &default, "base", "next", "task-manager", 1));
     let reads: Vec<Duration> = (0..runs).map(|_| git_reads_only(&default)).collect();
     report("default stack, git reads of both only", reads);
-    let s: Vec<Duration> = (0..10).map(|_| review(&s100, "base", "next", "synthetic-100", 1)).collect();
-    report("100 services, scrape interval changed", s);
-    let s: Vec<Duration> = (0..10).map(|_| review(&s1000, "base", "next", "synthetic-1000", 1)).collect();
-    report("1,000 services, scrape interval changed", s);
+    scenario("100 services, scrape interval changed", 10, &|bin| review(bin, &s100, "base", "next", "synthetic-100", 1));
+    scenario("1,000 services, scrape interval changed", 10, &|bin| review(bin, &s1000, "base", "next", "synthetic-1000", 1));
     let _ = std::fs::remove_dir_all(&tmp);
 }

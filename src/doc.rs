@@ -108,17 +108,16 @@ impl Doc {
 
     /// The settings tree a reader of the emitted YAML or JSON gets back: what the review
     /// compares, without parsing the file it was written to. Non-finite floats become
-    /// `null`, as serde_json reads `.nan` and `.inf`.
-    pub fn to_tree(&self) -> Tree {
+    /// `null`, as serde_json reads `.nan` and `.inf`; a key set twice keeps its last value.
+    pub fn into_tree(self) -> Tree {
         match self {
             Doc::Null => Tree::Null,
-            Doc::Bool(b) => Tree::Bool(*b),
-            Doc::Int(i) => Tree::Number((*i).into()),
-            Doc::Float(f) => serde_json::Number::from_f64(*f).map_or(Tree::Null, Tree::Number),
-            Doc::Str(s) => Tree::String(s.clone()),
-            Doc::Seq(items) => Tree::Array(items.iter().map(Doc::to_tree).collect()),
-            // A key set twice keeps its last value, as a JSON reader does.
-            Doc::Map(entries) => Tree::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_tree())).collect()),
+            Doc::Bool(b) => Tree::Bool(b),
+            Doc::Int(i) => Tree::Number(i.into()),
+            Doc::Float(f) => serde_json::Number::from_f64(f).map_or(Tree::Null, Tree::Number),
+            Doc::Str(s) => Tree::String(s),
+            Doc::Seq(items) => Tree::Array(items.into_iter().map(Doc::into_tree).collect()),
+            Doc::Map(entries) => Tree::Object(entries.into_iter().map(|(k, v)| (k, v.into_tree())).collect()),
         }
     }
 

@@ -16,7 +16,7 @@ use crate::model::{Component, Port, Protocol, Service, Stack, Volume};
 /// `docker compose`. `obsbuild switch` gives Docker the values themselves, unescaped.
 pub(crate) fn file(path: &str, kind: FileKind, mut doc: Doc, header: &[&str]) -> super::File {
     doc.map_strings(&|s| s.replace('$', "$$"));
-    super::File { path: path.to_owned(), text: crate::yaml::emit(&doc, header), kind, tree: Some(doc.to_tree()) }
+    super::File { path: path.to_owned(), text: crate::yaml::emit(&doc, header), kind, tree: Some(doc.into_tree()) }
 }
 
 /// The stack's compose document, its values as the containers get them (unescaped: see

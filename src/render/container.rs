@@ -14,11 +14,11 @@ pub(crate) fn files(service: &Service, c: &Container, header: &[String]) -> Vec<
                 (FileFormat::Text, Tree::String(s)) => (s.clone(), None, FileFormat::Text),
                 (FileFormat::Json, content) => {
                     let doc = Doc::from_tree(content);
-                    (doc.to_json(), Some(doc.to_tree()), FileFormat::Json)
+                    (doc.to_json(), Some(doc.into_tree()), FileFormat::Json)
                 }
                 (_, content) => {
                     let doc = Doc::from_tree(content);
-                    (crate::yaml::emit(&doc, &lines), Some(doc.to_tree()), FileFormat::Yaml)
+                    (crate::yaml::emit(&doc, &lines), Some(doc.into_tree()), FileFormat::Yaml)
                 }
             };
             // A reader knows a file's format by its extension alone (a build loaded from the

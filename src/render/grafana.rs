@@ -42,13 +42,13 @@ pub(crate) fn files(stack: &Stack, service: &Service, g: &Grafana, header: &[Str
     // Provisioning files expand `$VAR`; `$$` is a literal dollar, which link templates such
     // as `${__value.raw}` need.
     sources.map_strings(&|s| s.replace('$', "$$"));
-    out.push(yaml(datasources_file(service), FileKind::GrafanaDatasources, &sources, &lines));
+    out.push(yaml(datasources_file(service), FileKind::GrafanaDatasources, sources, &lines));
 
     // Grafana reads every kind of provisioning under its path and logs `level=error` for
     // each folder that is missing; these say "nothing to provision".
     for kind in ["alerting", "plugins"] {
         let empty = Doc::map().with("apiVersion", 1i64);
-        out.push(yaml(format!("{}/{kind}/{kind}.yml", provisioning(service)), FileKind::GrafanaProvisioning, &empty, &lines));
+        out.push(yaml(format!("{}/{kind}/{kind}.yml", provisioning(service)), FileKind::GrafanaProvisioning, empty, &lines));
     }
 
     if !g.dashboards.is_empty() {
@@ -63,18 +63,18 @@ pub(crate) fn files(stack: &Stack, service: &Service, g: &Grafana, header: &[Str
             .with("options", Doc::map().with("path", in_container(&dashboards_dir(service))));
         let mut providers = Doc::map().with("apiVersion", 1i64).with("providers", Doc::Seq(vec![provider]));
         providers.map_strings(&|s| s.replace('$', "$$"));
-        out.push(yaml(format!("{}/dashboards/dashboards.yml", provisioning(service)), FileKind::GrafanaProvider, &providers, &lines));
+        out.push(yaml(format!("{}/dashboards/dashboards.yml", provisioning(service)), FileKind::GrafanaProvider, providers, &lines));
         for d in &g.dashboards {
             let doc = dashboard::dashboard(stack, d, &g.datasources);
             let path = format!("{}/{}.json", dashboards_dir(service), d.uid);
-            out.push(File { path, text: doc.to_json(), kind: FileKind::GrafanaDashboard, tree: Some(doc.to_tree()) });
+            out.push(File { path, text: doc.to_json(), kind: FileKind::GrafanaDashboard, tree: Some(doc.into_tree()) });
         }
     }
     out
 }
 
-fn yaml(path: String, kind: FileKind, doc: &Doc, header: &[&str]) -> File {
-    File { path, text: crate::yaml::emit(doc, header), kind, tree: Some(doc.to_tree()) }
+fn yaml(path: String, kind: FileKind, doc: Doc, header: &[&str]) -> File {
+    File { path, text: crate::yaml::emit(&doc, header), kind, tree: Some(doc.into_tree()) }
 }
 
 fn datasource(d: &Datasource) -> Doc {

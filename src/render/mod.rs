@@ -46,8 +46,8 @@ pub(crate) struct File {
 }
 
 impl File {
-    fn yaml(stack: &Stack, path: String, kind: FileKind, doc: &Doc) -> File {
-        File { path, text: yaml(stack, doc), kind, tree: Some(doc.to_tree()) }
+    fn yaml(stack: &Stack, path: String, kind: FileKind, doc: Doc) -> File {
+        File { path, text: yaml(stack, &doc), kind, tree: Some(doc.into_tree()) }
     }
 
     fn add_to(self, build: &mut Build, service: Option<&str>) {
@@ -72,26 +72,26 @@ pub fn render(stack: &Stack) -> Build {
         let mut files = Vec::new();
         match &service.component {
             Component::Collector(c) => {
-                files.push(File::yaml(stack, config_file(service), FileKind::CollectorConfig, &collector::config(service, c)));
+                files.push(File::yaml(stack, config_file(service), FileKind::CollectorConfig, collector::config(service, c)));
             }
             Component::Loki(settings) => {
-                files.push(File::yaml(stack, config_file(service), FileKind::LokiConfig, &loki::config(settings)));
+                files.push(File::yaml(stack, config_file(service), FileKind::LokiConfig, loki::config(settings)));
             }
             Component::Jaeger(settings) => {
-                files.push(File::yaml(stack, config_file(service), FileKind::JaegerConfig, &jaeger::config(service, settings)));
+                files.push(File::yaml(stack, config_file(service), FileKind::JaegerConfig, jaeger::config(service, settings)));
             }
             Component::Prometheus(p) => {
-                files.push(File::yaml(stack, config_file(service), FileKind::PrometheusConfig, &prometheus::config(stack, service, p)));
+                files.push(File::yaml(stack, config_file(service), FileKind::PrometheusConfig, prometheus::config(stack, service, p)));
                 if !p.rule_groups.is_empty() {
-                    files.push(File::yaml(stack, layout::rules_file(service), FileKind::PrometheusRules, &prometheus::rules(p)));
+                    files.push(File::yaml(stack, layout::rules_file(service), FileKind::PrometheusRules, prometheus::rules(p)));
                     if !p.rule_tests.is_empty() {
                         let tests = prometheus::rule_tests(service, p);
-                        files.push(File::yaml(stack, layout::rule_tests_file(service), FileKind::PrometheusRuleTests, &tests));
+                        files.push(File::yaml(stack, layout::rule_tests_file(service), FileKind::PrometheusRuleTests, tests));
                     }
                 }
             }
             Component::Alertmanager(a) => {
-                files.push(File::yaml(stack, config_file(service), FileKind::AlertmanagerConfig, &alertmanager::config(stack, a)));
+                files.push(File::yaml(stack, config_file(service), FileKind::AlertmanagerConfig, alertmanager::config(stack, a)));
             }
             Component::Grafana(g) => files = grafana::files(stack, service, g, &header(stack)),
             Component::Container(c) => files = container::files(service, c, &header(stack)),
