@@ -1,7 +1,7 @@
 //! Reading YAML back: the rendered `.yml`/`.yaml` files of a big synthetic build (the stack of
-//! `benches/common`), parsed whole by `obsbuild::yaml::parse` (serde-saphyr) and, side by
-//! side in the same run, by serde_yaml, the reader it replaced. Checks first that both read
-//! every file to the same tree. Prints medians; asserts nothing about timing.
+//! `benches/common`), parsed whole by `obsbuild::yaml::parse` (serde-saphyr). Prints medians;
+//! asserts nothing about timing. Commit 8bb543a has this bench with serde_yaml, the reader
+//! serde-saphyr replaced, read and timed side by side (docs/BENCHMARKS.md).
 //!
 //!     cargo bench --bench yaml            # 4,000 services
 //!     SERVICES=1000 cargo bench --bench yaml
@@ -36,26 +36,11 @@ fn main() {
         .collect();
     let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
     for (path, text) in &files {
-        let new = obsbuild::yaml::parse(text).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let old: serde_json::Value = serde_yaml::from_str(text).unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert_eq!(new, old, "{path}: the readers disagree");
+        obsbuild::yaml::parse(text).unwrap_or_else(|e| panic!("{path}: {e}"));
     }
-    // What the reader is set to read as serde_yaml did (src/yaml.rs, `options`).
-    for text in ["a: 1\na: 2\n", "a: 0755\nb: 1_000\nc: yes\nd: off\ne: 0x1F\nf: 1e3\ng: 1.0\n", "x: .inf\ny: .nan\n",
-        "a: &a {k: v}\nb:\n  <<: *a\n", "", "~", "- 18446744073709551615\n- -9223372036854775808\n", "k: \"yes\"\n"]
-    {
-        let new = obsbuild::yaml::parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
-        let old: serde_json::Value = serde_yaml::from_str(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
-        assert_eq!(new, old, "{text:?}: the readers disagree");
-    }
-    println!("{n} services: {} YAML files, {:.1} MiB, read alike by both readers", files.len(), bytes as f64 / (1 << 20) as f64);
-    let (mut old, mut new) = (Vec::new(), Vec::new());
+    println!("{n} services: {} YAML files, {:.1} MiB", files.len(), bytes as f64 / (1 << 20) as f64);
+    let mut new = Vec::new();
     for _ in 0..RUNS {
-        old.push(time(|| {
-            for (_, text) in &files {
-                std::hint::black_box(serde_yaml::from_str::<serde_json::Value>(text).expect("parses"));
-            }
-        }));
         new.push(time(|| {
             for (_, text) in &files {
                 std::hint::black_box(obsbuild::yaml::parse(text).expect("parses"));
@@ -63,7 +48,6 @@ fn main() {
         }));
     }
     header();
-    report(&format!("serde_yaml 0.9, {n} services"), old);
     report(&format!("serde-saphyr (yaml::parse), {n} services"), new);
 }
 
