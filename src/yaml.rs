@@ -3,13 +3,24 @@
 //!
 //! Writing uses a small emitter of our own: block style, two-space indentation, sequences
 //! indented under their key, short lists of simple words in flow style, and a string quoted
-//! only when a YAML 1.1 or 1.2 reader could take it for something else. Reading uses
-//! `serde_yaml`; tests read every emitted document back to prove the emitter right.
+//! only when a YAML 1.1 or 1.2 reader could take it for something else. Tests read every
+//! emitted document back to prove the emitter right.
 //!
-//! The emitter is kept rather than `serde_yaml`'s serializer because that one quotes only
-//! what YAML 1.2 would misread: it leaves `yes`, `no`, `on` and `off` bare, which the YAML
-//! 1.1 readers of Prometheus, Alertmanager and Loki take for booleans; and it writes
+//! The emitter is kept rather than a library's serializer because those quote only what
+//! YAML 1.2 would misread: serde_yaml's left `yes`, `no`, `on` and `off` bare, which the
+//! YAML 1.1 readers of Prometheus, Alertmanager and Loki take for booleans; and they write
 //! sequences flush with their key and never in flow style, unlike the tools' own examples.
+//!
+//! Reading (`parse`: rendered files read back by the review's semantic diff and by tests;
+//! no YAML a user hands obsbuild) uses serde-saphyr, which replaced serde_yaml (archived
+//! upstream, RUSTSEC-2024-0320): it is maintained, pure Rust on its own parser (no
+//! unsafe-libyaml), written and fuzzed not to panic on any input, and it enforces budgets
+//! while it reads, so nesting, alias expansion, node counts and documents per text are
+//! bounded and a hostile text is an error rather than a hang, an exhausted memory or a
+//! blown stack. serde_norway and serde_yaml_ng, the maintained forks of serde_yaml, were
+//! not taken: they keep unsafe-libyaml, the C parser translated to unsafe Rust. The reader
+//! is set to read a tree as serde_yaml did (see `options`). It is slower: docs/BENCHMARKS.md
+//! has the two side by side on a 4,000-service build, serde-saphyr some 2.2 times slower.
 
 use std::fmt::Write;
 
@@ -40,9 +51,81 @@ pub fn emit(doc: &Doc, header: &[&str]) -> String {
     out
 }
 
-/// Parses YAML into a settings tree (used to read back output and user-supplied YAML).
+/// Largest YAML text read: far above any rendered file (a 10,000-service Prometheus config
+/// is a few MiB), far below what would strain memory.
+pub const MAX_BYTES: usize = 64 << 20;
+/// Deepest nesting of mappings and sequences read. Rendered configs nest a dozen levels;
+/// serde-saphyr's default, which keeps its recursive reader well inside a 2 MiB thread
+/// stack (a level takes some 20 KiB of stack in a debug build).
+pub const MAX_DEPTH: usize = 64;
+/// Nodes (scalars, mappings, sequences) a document may hold beyond one per byte of its
+/// text: without aliases a node takes at least a byte, so only aliases get near it.
+const NODES_BEYOND_BYTES: usize = 250_000;
+/// Anchors, aliases and the events replayed through them: the emitter writes none, so
+/// these only need room for hand-written YAML that uses a few, and stop an alias bomb early.
+const ANCHORS: usize = 1_000;
+const ALIASES: usize = 10_000;
+const REPLAYED: usize = 100_000;
+
+/// The reader's settings: YAML 1.2's core schema as serde_yaml read it into a tree (only
+/// `true`/`false` are booleans; `012` and `1_000` stay strings; `<<` is an ordinary key; of
+/// a key given twice the last value counts), and budgets so that hostile text (deep nesting, alias
+/// bombs, a huge document, a stream of documents) is refused with an error instead of
+/// using unbounded time, memory or stack.
+fn options(len: usize) -> serde_saphyr::Options {
+    use serde_saphyr::{DuplicateKeyPolicy, MergeKeyPolicy, NonFiniteFloatPolicy};
+    let nodes = len.saturating_add(NODES_BEYOND_BYTES);
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            max_documents: 1,
+            max_nodes: nodes,
+            max_events: nodes.saturating_mul(2),
+            max_total_scalar_bytes: MAX_BYTES,
+            max_aliases: ALIASES,
+            max_anchors: ANCHORS,
+            max_recorded_anchor_events: REPLAYED,
+            max_recorded_anchor_bytes: MAX_BYTES,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: REPLAYED,
+            max_replay_stack_depth: MAX_DEPTH,
+        },
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        underscored_numbers_as_strings: true,
+        merge_keys: MergeKeyPolicy::AsOrdinary,
+        duplicate_keys: DuplicateKeyPolicy::LastWins,
+        // serde_json's tree has no NaN or infinity: such a float reads as null, as it did.
+        non_finite_float_policy: NonFiniteFloatPolicy::PassThrough,
+        with_snippet: false,
+    }
+}
+
+/// Parses one YAML document into a settings tree (used to read back rendered files; no
+/// user-supplied YAML is read). An error says where (line and column) and what; text past
+/// the budgets above is refused, never read whole.
 pub fn parse(text: &str) -> Result<Tree, String> {
-    serde_yaml::from_str::<Tree>(text).map_err(|e| e.to_string())
+    if text.len() > MAX_BYTES {
+        return Err(format!("the YAML text is {} MiB; at most {} MiB is read", text.len() >> 20, MAX_BYTES >> 20));
+    }
+    serde_saphyr::from_str_with_options::<Tree>(text, options(text.len())).map_err(|e| {
+        if breached(&e) {
+            format!("{e}: obsbuild reads one YAML document of at most {MAX_DEPTH} levels of nesting, {ANCHORS} anchors and {ALIASES} aliases")
+        } else {
+            e.to_string()
+        }
+    })
+}
+
+/// Whether the reader stopped at one of its budgets (perhaps inside an alias's expansion).
+fn breached(e: &serde_saphyr::Error) -> bool {
+    use serde_saphyr::Error;
+    match e {
+        Error::Budget { .. } => true,
+        Error::AliasError { error, .. } | Error::WithSnippet { error, .. } => breached(error),
+        _ => false,
+    }
 }
 
 fn map(out: &mut String, entries: &[(String, Doc)], indent: usize) {
@@ -293,6 +376,66 @@ mod tests {
                 ]),
             );
         round_trip(&doc);
+    }
+
+    #[test]
+    fn numbers_keep_their_kind_and_words_stay_strings() {
+        let back = parse("i: 7\nf: 7.0\nneg: -3\nexp: 1e3\nbig: 18446744073709551615\nyes: yes\non: off\nzero: 012\nsep: 1_000\nhex: 0x1F\nt: true\nn: null\n").unwrap();
+        let want = serde_json::json!({
+            "i": 7, "f": 7.0, "neg": -3, "exp": 1000.0, "big": 18446744073709551615u64, "yes": "yes", "on": "off",
+            "zero": "012", "sep": "1_000", "hex": 31, "t": true, "n": null,
+        });
+        assert_eq!(back, want);
+        assert!(back["i"].is_i64() && back["f"].is_f64() && back["exp"].is_f64());
+    }
+
+    #[test]
+    fn a_billion_laughs_is_refused() {
+        let mut text = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+        for pair in names.windows(2) {
+            let (prev, name) = (pair[0], pair[1]);
+            text.push_str(&format!("{name}: &{name} [{}]\n", vec![format!("*{prev}"); 10].join(", ")));
+        }
+        let e = parse(&text).unwrap_err();
+        assert!(e.starts_with("budget breached: RecordedAnchorEvents"), "{e}");
+        assert!(e.contains("at line"), "{e}");
+        assert!(e.contains("1000 anchors and 10000 aliases"), "{e}");
+    }
+
+    #[test]
+    fn nesting_ten_thousand_deep_is_refused() {
+        let flow = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let e = parse(&flow).unwrap_err();
+        assert!(e.starts_with("recursion limit exceeded at line 1"), "{e}");
+        // Block sequences: `- - - ... x`.
+        let block = format!("{}x\n", "- ".repeat(10_000));
+        let e = parse(&block).unwrap_err();
+        assert!(e.starts_with("budget breached: Depth"), "{e}");
+        assert!(e.contains(&format!("at most {MAX_DEPTH} levels of nesting")), "{e}");
+        let block = (0..10_000).map(|i| format!("{:i$}k:\n", "")).take(200).collect::<String>();
+        let e = parse(&block).unwrap_err();
+        assert!(e.starts_with("budget breached: Depth"), "{e}");
+        // The limit itself is taken.
+        let at_limit = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse(&at_limit).is_ok(), "{MAX_DEPTH} deep");
+    }
+
+    #[test]
+    fn a_huge_document_is_refused_before_reading() {
+        let text = "k: v\n".repeat(MAX_BYTES / 5 + 1);
+        let e = parse(&text).unwrap_err();
+        assert!(e.contains("at most 64 MiB is read"), "{e}");
+    }
+
+    #[test]
+    fn many_documents_are_refused_and_a_repeated_key_keeps_its_last_value() {
+        let e = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert!(e.starts_with("budget breached: Documents"), "{e}");
+        assert_eq!(parse("a: 1\nb: 0\na: 2\n").unwrap(), serde_json::json!({ "a": 2, "b": 0 }));
+        // An error says what and where.
+        let e = parse("a: [1\n").unwrap_err();
+        assert_eq!(e, "unclosed bracket '[' at line 1, column 4");
     }
 
     #[test]

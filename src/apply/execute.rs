@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::report::Report;
+use super::report::{Phase, Report};
 use super::{health, reload};
 use crate::deployment::{Container, Strategy, Unit, label};
 use crate::plan::{Action, Plan, Step};
@@ -64,11 +64,11 @@ impl<R: Runtime> Context<'_, R> {
     pub async fn run(&mut self, plan: &Plan, done: &mut Vec<Done>) -> Result<(), StepFailure> {
         for step in plan.changes() {
             let started = Instant::now();
-            self.report.step(&step.service, step.action, "start", Duration::ZERO, &step.reason.to_string());
+            self.report.step(&step.service, step.action, Phase::Start, Duration::ZERO, &step.reason.to_string());
             match self.one(step, done).await {
-                Ok(detail) => self.report.step(&step.service, step.action, "done", started.elapsed(), &detail),
+                Ok(detail) => self.report.step(&step.service, step.action, Phase::Done, started.elapsed(), &detail),
                 Err(why) => {
-                    self.report.step(&step.service, step.action, "failed", started.elapsed(), &why);
+                    self.report.step(&step.service, step.action, Phase::Failed, started.elapsed(), &why);
                     return Err(StepFailure { service: step.service.clone(), action: step.action, why });
                 }
             }
@@ -247,7 +247,7 @@ mod tests {
 
     impl Report for Quiet {
         fn plan(&mut self, _: &str, _: &Plan, _: Option<u64>, _: u64) {}
-        fn step(&mut self, _: &str, _: Action, _: &str, _: Duration, _: &str) {}
+        fn step(&mut self, _: &str, _: Action, _: Phase, _: Duration, _: &str) {}
         fn note(&mut self, _: &str) {}
     }
 

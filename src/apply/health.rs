@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::deployment::Unit;
-use crate::runtime::{ContainerInfo, Health, Runtime};
+use crate::runtime::{ContainerInfo, Health, Method, Runtime};
 
 /// How often a gate looks again.
 const POLL: Duration = Duration::from_millis(250);
@@ -54,7 +54,7 @@ pub async fn check<R: Runtime>(rt: &R, id: &str, d: &Unit, seen: &mut Seen) -> R
 }
 
 async fn probe<R: Runtime>(rt: &R, c: &ContainerInfo, port: u16, path: &str, seen: &mut Seen) -> bool {
-    match rt.http(c, port, "GET", path, Duration::from_secs(2)).await {
+    match rt.http(c, port, Method::Get, path, Duration::from_secs(2)).await {
         Ok(r) if r.is_success() => {
             seen.probe = Some(format!("GET {path} answered {}", r.status));
             true

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime};
 pub use execute::NEXT;
 pub use recover::{Recovery, recovered};
 pub use reload::metric_value;
-pub use report::{Json, Report, Text};
+pub use report::{Json, Phase, Report, Text};
 
 use crate::deployment::{self, Deployment};
 use crate::plan::{self, Action, Plan, Reason};

@@ -6,18 +6,18 @@ use std::time::Duration;
 
 use crate::deployment::{Container, Reload, Unit};
 use crate::model::Restart;
-use crate::runtime::{HttpRequest, Runtime};
+use crate::runtime::{HttpRequest, Method, Runtime};
 
 /// Applies the config in the live folder to the running container `id`.
 pub async fn reload<R: Runtime>(rt: &R, id: &str, d: &Unit, timeout: Duration) -> Result<(), String> {
     let c = rt.inspect(id).await.map_err(|e| e.to_string())?;
     match &d.reload {
         Reload::Http { port, path, metric } => {
-            let r = rt.http(&c, *port, "POST", path, timeout).await.map_err(|e| e.to_string())?;
+            let r = rt.http(&c, *port, Method::Post, path, timeout).await.map_err(|e| e.to_string())?;
             if !r.is_success() {
-                return Err(format!("POST {path} answered {}: {}", r.status, r.body.trim()));
+                return Err(format!("{} {path} answered {}: {}", Method::Post, r.status, r.body.trim()));
             }
-            let metrics = rt.http(&c, *port, "GET", "/metrics", timeout).await.map_err(|e| e.to_string())?;
+            let metrics = rt.http(&c, *port, Method::Get, "/metrics", timeout).await.map_err(|e| e.to_string())?;
             match metric_value(&metrics.body, metric) {
                 Some(1.0) => Ok(()),
                 Some(v) => Err(format!("{metric} is {v} after the reload: the new config was not applied")),
@@ -47,7 +47,7 @@ pub async fn reload<R: Runtime>(rt: &R, id: &str, d: &Unit, timeout: Duration) -
             let password = password.clone().unwrap_or_else(|| "admin".to_owned());
             for what in ["datasources", "dashboards"] {
                 let request = HttpRequest {
-                    method: "POST".to_owned(),
+                    method: Method::Post,
                     path: format!("/api/admin/provisioning/{what}/reload"),
                     basic_auth: Some((user.clone(), password.clone())),
                 };

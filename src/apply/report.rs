@@ -7,11 +7,20 @@ use std::time::Duration;
 use crate::paint::{self, Style};
 use crate::plan::{Action, Plan};
 
+/// Where a step is: about to run, done, or failed (`detail` says why). In JSON lines, the
+/// lower-case name (`"phase": "start"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Start,
+    Done,
+    Failed,
+}
+
 /// Where a switch says what it does.
 pub trait Report {
     fn plan(&mut self, stack: &str, plan: &Plan, from: Option<u64>, to: u64);
-    /// `phase`: `start`, `done` or `failed`.
-    fn step(&mut self, service: &str, action: Action, phase: &str, elapsed: Duration, detail: &str);
+    fn step(&mut self, service: &str, action: Action, phase: Phase, elapsed: Duration, detail: &str);
     fn note(&mut self, text: &str);
 }
 
@@ -48,13 +57,11 @@ impl Report for Text {
         crate::stdout::write(&out);
     }
 
-    fn step(&mut self, service: &str, action: Action, phase: &str, elapsed: Duration, detail: &str) {
-        if phase == "start" {
-            return;
-        }
+    fn step(&mut self, service: &str, action: Action, phase: Phase, elapsed: Duration, detail: &str) {
         let mark = match phase {
-            "done" => self.paint(paint::GREEN, "ok"),
-            _ => self.paint(paint::RED, "FAILED"),
+            Phase::Start => return,
+            Phase::Done => self.paint(paint::GREEN, "ok"),
+            Phase::Failed => self.paint(paint::RED, "FAILED"),
         };
         let detail = if detail.is_empty() { String::new() } else { format!("  {detail}") };
         let _ = writeln!(std::io::stderr(), "  {service:<20} {:<8} {:>6.1}s  {mark}{detail}", action.name(), elapsed.as_secs_f64());
@@ -78,7 +85,7 @@ impl Report for Json {
         crate::stdout::line(&serde_json::json!({"event": "plan", "stack": stack, "from": from, "to": to, "steps": steps}).to_string());
     }
 
-    fn step(&mut self, service: &str, action: Action, phase: &str, elapsed: Duration, detail: &str) {
+    fn step(&mut self, service: &str, action: Action, phase: Phase, elapsed: Duration, detail: &str) {
         let event = serde_json::json!({
             "event": "step", "service": service, "action": action, "phase": phase,
             "elapsed_ms": elapsed.as_millis() as u64, "detail": detail,

@@ -39,7 +39,42 @@ pub mod collector {
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub enum Section {
         Receivers,
+        Processors,
         Exporters,
+        Connectors,
+        Extensions,
+    }
+
+    impl Section {
+        pub const ALL: [Section; 5] =
+            [Section::Receivers, Section::Processors, Section::Exporters, Section::Connectors, Section::Extensions];
+
+        /// The section's key in a collector's config (`receivers`).
+        pub fn key(self) -> &'static str {
+            match self {
+                Section::Receivers => "receivers",
+                Section::Processors => "processors",
+                Section::Exporters => "exporters",
+                Section::Connectors => "connectors",
+                Section::Extensions => "extensions",
+            }
+        }
+
+        /// One component of the section (`receiver`), as schema folders and messages name it.
+        pub fn singular(self) -> &'static str {
+            match self {
+                Section::Receivers => "receiver",
+                Section::Processors => "processor",
+                Section::Exporters => "exporter",
+                Section::Connectors => "connector",
+                Section::Extensions => "extension",
+            }
+        }
+
+        /// The section whose key is `key`, if any.
+        pub fn from_key(key: &str) -> Option<Section> {
+            Section::ALL.into_iter().find(|s| s.key() == key)
+        }
     }
 
     /// Component types renamed to lower_snake_case: (section, current name, old name,
@@ -93,5 +128,16 @@ mod tests {
         assert_eq!(current_name(Section::Receivers, "otlp"), "otlp");
         assert_eq!(current_name(Section::Receivers, "filelog"), "file_log");
         assert_eq!(current_name(Section::Exporters, "debug"), "debug");
+        assert_eq!(current_name(Section::Processors, "otlp"), "otlp");
+    }
+
+    #[test]
+    fn each_section_is_found_by_its_key() {
+        use collector::Section;
+        for s in Section::ALL {
+            assert_eq!(Section::from_key(s.key()), Some(s));
+            assert_eq!(format!("{}s", s.singular()), s.key());
+        }
+        assert_eq!(Section::from_key("service"), None);
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::{
-    Attached, ContainerInfo, EngineInfo, Health, HttpRequest, HttpResponse, NetworkInfo, NetworkSpec, PublishedPort, Result,
+    Attached, ContainerInfo, EngineInfo, Health, HttpRequest, HttpResponse, Method, NetworkInfo, NetworkSpec, PublishedPort, Result,
     Runtime, RuntimeError,
 };
 use crate::deployment::{Container, Signal};
@@ -36,7 +36,7 @@ pub enum FailureKind {
     Late,
 }
 
-type Responder = Box<dyn Fn(&ContainerInfo, u16, &str, &str) -> Option<HttpResponse> + Send + Sync>;
+type Responder = Box<dyn Fn(&ContainerInfo, u16, Method, &str) -> Option<HttpResponse> + Send + Sync>;
 
 /// Says, given a call's operation and target, whether the client dies before making it.
 pub type Killer = Box<dyn Fn(&str, &str) -> bool + Send + Sync>;
@@ -480,7 +480,7 @@ impl Runtime for Fake {
     }
 
     async fn request(&self, container: &ContainerInfo, port: u16, req: &HttpRequest, _timeout: Duration) -> Result<HttpResponse> {
-        let (method, path) = (req.method.as_str(), req.path.as_str());
+        let (method, path) = (req.method, req.path.as_str());
         if let Some((user, password)) = &req.basic_auth {
             self.with(|s| s.log.push(format!("auth {user}:{password} {} {method} {path}", container.name)));
         }

@@ -20,10 +20,41 @@ use tokio::net::TcpStream;
 /// A longer body is an error, never read into memory whole.
 const MAX_BODY: usize = 8 << 20;
 
+/// The HTTP methods obsbuild sends: `GET` for health probes and metrics, `POST` for
+/// reloads (Prometheus, Alertmanager, Grafana's provisioning API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    /// The method as HTTP spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+
+    fn to_hyper(self) -> hyper::Method {
+        match self {
+            Method::Get => hyper::Method::GET,
+            Method::Post => hyper::Method::POST,
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A request: method, path, and credentials for APIs that want them (Grafana's admin API).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpRequest {
-    pub method: String,
+    pub method: Method,
     pub path: String,
     pub basic_auth: Option<(String, String)>,
 }
@@ -75,10 +106,10 @@ async fn exchange(port: u16, req: &HttpRequest) -> std::io::Result<HttpResponse>
     }
 }
 
-/// The request as hyper sends it; a method or path that is not valid HTTP is refused here.
+/// The request as hyper sends it; a path that is not valid HTTP is refused here.
 fn build(port: u16, req: &HttpRequest) -> std::io::Result<hyper::Request<Empty<Bytes>>> {
     let mut builder = hyper::Request::builder()
-        .method(req.method.as_str())
+        .method(req.method.to_hyper())
         .uri(req.path.as_str())
         .header(HOST, format!("127.0.0.1:{port}"))
         .header(USER_AGENT, "obsbuild")

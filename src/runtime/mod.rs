@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-pub use http::{HttpRequest, HttpResponse};
+pub use http::{HttpRequest, HttpResponse, Method};
 
 pub use crate::deployment::label;
 use crate::deployment::{Container, Signal};
@@ -188,9 +188,9 @@ pub trait Runtime {
     -> Result<HttpResponse>;
 
     /// A request without credentials.
-    async fn http(&self, container: &ContainerInfo, container_port: u16, method: &str, path: &str, timeout: Duration)
+    async fn http(&self, container: &ContainerInfo, container_port: u16, method: Method, path: &str, timeout: Duration)
     -> Result<HttpResponse> {
-        let request = HttpRequest { method: method.to_owned(), path: path.to_owned(), basic_auth: None };
+        let request = HttpRequest { method, path: path.to_owned(), basic_auth: None };
         self.request(container, container_port, &request, timeout).await
     }
     /// Runs a one-off container to completion (e.g. a config validator); returns its exit

@@ -15,7 +15,7 @@ const REMOVED: [(&str, Version, &str); 4] = [
     ("loki", Version::new(0, 131, 0), "Loki takes OTLP: use `otlp_http` with `endpoint: \"http://loki:3100/otlp\"`"),
 ];
 
-use crate::model::versions::collector::{NEWEST, RENAMES};
+use crate::model::versions::collector::{NEWEST, RENAMES, Section};
 
 pub fn check(check: &mut Check) {
     for s in check.stack.services.values() {
@@ -66,12 +66,14 @@ fn components(check: &mut Check, s: &Service, c: &Collector, version: Version) {
             *d = d.clone().help("write `verbosity: \"detailed\"` (or \"basic\", \"normal\")");
         }
     }
-    let sections: [(&str, &BTreeMap<String, Entry>); 2] = [("exporter", &c.exporters), ("receiver", &c.receivers)];
-    for (what, entries) in sections {
+    let sections: [(Section, &BTreeMap<String, Entry>); 2] = [(Section::Exporters, &c.exporters), (Section::Receivers, &c.receivers)];
+    for (section, entries) in sections {
+        let what = section.singular();
         for (id, e) in entries {
             let kind = Entry::type_of(id);
-            for (_, new, old, since) in RENAMES {
-                if kind == old && version >= since && !(old == "otlp" && what == "receiver") {
+            // Renames are per section: `otlp` is still the receiver's name.
+            for (_, new, old, since) in RENAMES.iter().filter(|(renamed, ..)| *renamed == section) {
+                if kind == *old && version >= *since {
                     let renamed = id.replacen(old, new, 1);
                     let d = check.error(&e.span, id, format!("{what} `{id}` of `{}` uses the old name `{old}`, renamed `{new}` in v{since}", s.name));
                     *d = d.clone().label(format!("write `{renamed}`")).note("old names still start, but log a deprecation warning every time");
@@ -196,7 +198,8 @@ fn storage(check: &mut Check, s: &Service, c: &Collector) {
 /// Receivers and extensions must listen on 0.0.0.0: since v0.104.0 the default is
 /// localhost, which no other container can reach.
 fn listeners(check: &mut Check, s: &Service, c: &Collector) {
-    for (section, entries) in [("receiver", &c.receivers), ("extension", &c.extensions)] {
+    for (section, entries) in [(Section::Receivers, &c.receivers), (Section::Extensions, &c.extensions)] {
+        let (one, key) = (section.singular(), section.key());
         for (id, e) in entries {
             let mut found = Vec::new();
             endpoints(&e.settings, "", &mut found);
@@ -204,11 +207,11 @@ fn listeners(check: &mut Check, s: &Service, c: &Collector) {
                 if let Some((host, _)) = host_port(&endpoint)
                     && (is_loopback(&host) || host.is_empty()) {
                         let port = endpoint.rsplit(':').next().unwrap_or("");
-                        let d = check.error(&e.span, &endpoint, format!("{section} `{id}` of `{}` listens on `{endpoint}`, which other containers cannot reach", s.name));
-                        *d = d.clone().label(format!("write `0.0.0.0:{port}`")).note(format!("at `{section}s.{id}{path}`"));
+                        let d = check.error(&e.span, &endpoint, format!("{one} `{id}` of `{}` listens on `{endpoint}`, which other containers cannot reach", s.name));
+                        *d = d.clone().label(format!("write `0.0.0.0:{port}`")).note(format!("at `{key}.{id}{path}`"));
                     }
             }
-            if Entry::type_of(id) == "otlp" && section == "receiver"
+            if section == Section::Receivers && Entry::type_of(id) == "otlp"
                 && let Some(protocols) = e.settings.get("protocols").and_then(Tree::as_object) {
                     for (proto, cfg) in protocols {
                         if cfg.get("endpoint").is_none() {

@@ -113,7 +113,7 @@ pub struct Notes(pub Vec<String>);
 
 impl obsbuild::apply::Report for Notes {
     fn plan(&mut self, _: &str, _: &obsbuild::plan::Plan, _: Option<u64>, _: u64) {}
-    fn step(&mut self, _: &str, _: obsbuild::plan::Action, _: &str, _: std::time::Duration, _: &str) {}
+    fn step(&mut self, _: &str, _: obsbuild::plan::Action, _: obsbuild::apply::Phase, _: std::time::Duration, _: &str) {}
     fn note(&mut self, text: &str) {
         self.0.push(text.to_owned());
     }

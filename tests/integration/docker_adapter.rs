@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use obsbuild::runtime::docker::Docker;
 use obsbuild::deployment::{Container, Healthcheck, Mount, Port, Signal};
 use obsbuild::model::{Protocol, Restart};
-use obsbuild::runtime::{ContainerInfo, Health, NetworkSpec, PublishedPort, Runtime, RuntimeError, label};
+use obsbuild::runtime::{ContainerInfo, Health, Method, NetworkSpec, PublishedPort, Runtime, RuntimeError, label};
 
 use super::common;
 
@@ -296,11 +296,11 @@ async fn a_container_through_its_whole_life() {
         assert!(docker.containers(&name("no-such-stack")).await.unwrap().is_empty());
 
         let healthy = wait_for(&docker, &id, Duration::from_secs(30), "healthy", |i| i.health == Some(Health::Healthy)).await;
-        let page = docker.http(&healthy, 8080, "GET", "/index.html", Duration::from_secs(5)).await.unwrap();
+        let page = docker.http(&healthy, 8080, Method::Get, "/index.html", Duration::from_secs(5)).await.unwrap();
         assert_eq!((page.status, page.body.as_str()), (200, "hello from obsbuild\n"));
-        let missing = docker.http(&healthy, 8080, "GET", "/nothing-here", Duration::from_secs(5)).await.unwrap();
+        let missing = docker.http(&healthy, 8080, Method::Get, "/nothing-here", Duration::from_secs(5)).await.unwrap();
         assert_eq!(missing.status, 404);
-        let unpublished = docker.http(&healthy, 9999, "GET", "/", Duration::from_secs(5)).await;
+        let unpublished = docker.http(&healthy, 9999, Method::Get, "/", Duration::from_secs(5)).await;
         assert!(
             matches!(&unpublished, Err(RuntimeError::Call { message, .. }) if message.contains("not published on 127.0.0.1")),
             "{unpublished:?}"
@@ -317,7 +317,7 @@ async fn a_container_through_its_whole_life() {
         // No pause to let the signal act: it is pending on httpd once the call returns, and
         // httpd takes it before it accepts again, so an answer now is from an httpd that
         // survived it.
-        let after = docker.http(&healthy, 8080, "GET", "/index.html", Duration::from_secs(5)).await;
+        let after = docker.http(&healthy, 8080, Method::Get, "/index.html", Duration::from_secs(5)).await;
         assert!(matches!(&after, Ok(r) if r.status == 200), "httpd did not answer after HUP: {after:?}");
         assert!(docker.inspect(&id).await.unwrap().running);
 
@@ -337,7 +337,7 @@ async fn a_container_through_its_whole_life() {
         let restarted = wait_for(&docker, &id, Duration::from_secs(30), "healthy again", |i| i.health == Some(Health::Healthy)).await;
         assert_eq!(restarted.addresses.get(&net), Some(&ip), "the static address comes back");
         // The published port may change on a restart: the probe uses the current one.
-        let page = docker.http(&restarted, 8080, "GET", "/index.html", Duration::from_secs(5)).await.unwrap();
+        let page = docker.http(&restarted, 8080, Method::Get, "/index.html", Duration::from_secs(5)).await.unwrap();
         assert_eq!(page.body, "hello from obsbuild\n");
 
         let renamed = name("life-web-old");
@@ -405,7 +405,7 @@ async fn ready(
     let info = wait_for(docker, &id, Duration::from_secs(5), "published", |i| i.loopback_port(port).is_some()).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let answer = docker.http(&info, port, "GET", path, Duration::from_secs(2)).await;
+        let answer = docker.http(&info, port, Method::Get, path, Duration::from_secs(2)).await;
         match answer {
             Ok(r) if r.status == 200 => return (info, r.body),
             _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(250)).await,
@@ -454,7 +454,7 @@ async fn prometheus_and_alertmanager_answer_through_their_published_ports() {
         // Its health check runs busybox's wget inside the Prometheus image.
         wait_for(&docker, &prometheus.id, Duration::from_secs(30), "healthy", |i| i.health == Some(Health::Healthy)).await;
         assert_eq!(docker.containers(&name("apps")).await.unwrap().len(), 2);
-        let reload = docker.http(&prometheus, 9090, "POST", "/-/reload", Duration::from_secs(5)).await.unwrap();
+        let reload = docker.http(&prometheus, 9090, Method::Post, "/-/reload", Duration::from_secs(5)).await.unwrap();
         assert_eq!(reload.status, 403, "lifecycle API off by default: {reload:?}");
         for c in docker.containers(&name("apps")).await.unwrap() {
             docker.remove(&c.id).await.unwrap();

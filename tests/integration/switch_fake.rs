@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use obsbuild::apply::{self, Options, Outcome, SwitchError, Target};
 use obsbuild::runtime::fake::{Failure, FailureKind, Fake};
-use obsbuild::runtime::{HttpResponse, NetworkSpec, Runtime, label};
+use obsbuild::runtime::{HttpResponse, Method, NetworkSpec, Runtime, label};
 use obsbuild::store::Store;
 
 use super::common;
@@ -47,8 +47,8 @@ fn world() -> World {
     }
     fake.make_unhealthy("obsbuild-test/broken:1.0.0");
     fake.set_responder(Box::new(|_c, _port, method, path| match (method, path) {
-        ("POST", "/-/reload") => Some(HttpResponse { status: 200, body: String::new() }),
-        ("GET", "/metrics") => Some(HttpResponse { status: 200, body: "prometheus_config_last_reload_successful 1\n".into() }),
+        (Method::Post, "/-/reload") => Some(HttpResponse { status: 200, body: String::new() }),
+        (Method::Get, "/metrics") => Some(HttpResponse { status: 200, body: "prometheus_config_last_reload_successful 1\n".into() }),
         _ => None,
     }));
     World { _tmp: tmp, project, store, fake }
@@ -96,7 +96,7 @@ struct Quiet;
 
 impl apply::Report for Quiet {
     fn plan(&mut self, _: &str, _: &obsbuild::plan::Plan, _: Option<u64>, _: u64) {}
-    fn step(&mut self, _: &str, _: obsbuild::plan::Action, _: &str, _: Duration, _: &str) {}
+    fn step(&mut self, _: &str, _: obsbuild::plan::Action, _: apply::Phase, _: Duration, _: &str) {}
     fn note(&mut self, _: &str) {}
 }
 

@@ -31,13 +31,13 @@ async fn serve(answer: Vec<u8>) -> (u16, tokio::task::JoinHandle<String>) {
 }
 
 fn get(path: &str) -> HttpRequest {
-    HttpRequest { method: "GET".into(), path: path.into(), basic_auth: None }
+    HttpRequest { method: Method::Get, path: path.into(), basic_auth: None }
 }
 
 #[tokio::test]
 async fn reads_a_content_length_answer_and_sends_a_closing_request() {
     let (port, server) = serve(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec()).await;
-    let req = HttpRequest { method: "POST".into(), path: "/-/reload".into(), basic_auth: Some(("admin".into(), "admin".into())) };
+    let req = HttpRequest { method: Method::Post, path: "/-/reload".into(), basic_auth: Some(("admin".into(), "admin".into())) };
     let answer = request(port, &req, LONG).await.unwrap();
     assert_eq!(answer, HttpResponse { status: 200, body: "ok".into() });
     let head = server.await.unwrap().to_ascii_lowercase();

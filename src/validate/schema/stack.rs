@@ -126,20 +126,23 @@ fn alertmanager(w: &mut Walked, s: &Service, a: &Alertmanager) {
     }
 }
 
-/// The collector's component sections, singular as schema folders name them.
-const SECTIONS: [(&str, &str); 5] =
-    [("receivers", "receiver"), ("processors", "processor"), ("exporters", "exporter"), ("connectors", "connector"), ("extensions", "extension")];
-
 /// The newest collector the schemas know, for a collector whose version is not pinned and
 /// for the collector inside Jaeger (its components are the collector's).
 use crate::model::versions::collector::NEWEST as NEWEST_COLLECTOR;
+use crate::model::versions::collector::{Section, current_name};
 
 fn collector(w: &mut Walked, s: &Service, c: &Collector) {
     let version = s.version.unwrap_or(NEWEST_COLLECTOR);
-    let sections = [&c.receivers, &c.processors, &c.exporters, &c.connectors, &c.extensions];
-    for ((_, one), entries) in SECTIONS.iter().zip(sections) {
+    for section in Section::ALL {
+        let entries = match section {
+            Section::Receivers => &c.receivers,
+            Section::Processors => &c.processors,
+            Section::Exporters => &c.exporters,
+            Section::Connectors => &c.connectors,
+            Section::Extensions => &c.extensions,
+        };
         for (id, e) in entries {
-            component(w, s, &[], one, id, e, version, "collector");
+            component(w, s, &[], section, id, e, version, "collector");
         }
     }
     if c.telemetry.as_object().is_some_and(|t| !t.is_empty()) {
@@ -153,16 +156,35 @@ fn collector(w: &mut Walked, s: &Service, c: &Collector) {
     }
 }
 
-/// One component `id` of section `one` (`processor`), by its type: the schema folder
-/// `<family>/<one>/<type>` of the first family that has it, under its current name.
+/// Where schemas of collector components live: the collector's own folder, and before it,
+/// for Jaeger, Jaeger's (its extensions and storage exporter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    Jaeger,
+    Collector,
+}
+
+impl Family {
+    fn folder(self) -> &'static str {
+        match self {
+            Family::Jaeger => "jaeger",
+            Family::Collector => "otel-collector",
+        }
+    }
+}
+
+/// One component `id` of `section`, by its type: the schema folder `<family>/<one>/<type>`
+/// (`one` the section's singular, `processor`) of the first family that has it, under its
+/// current name.
 #[allow(clippy::too_many_arguments)]
-fn component(w: &mut Walked, s: &Service, families: &[&str], one: &str, id: &str, e: &Entry, version: Version, host: &str) {
-    let kind = current_type(one, Entry::type_of(id));
+fn component(w: &mut Walked, s: &Service, families: &[Family], section: Section, id: &str, e: &Entry, version: Version, host: &str) {
+    let kind = current_name(section, Entry::type_of(id));
+    let one = section.singular();
     let what = format!("{one} `{id}`");
     let mut found = None;
-    for family in families.iter().chain(&["otel-collector"]) {
-        let name = format!("{family}/{one}/{kind}");
-        let v = if *family == "otel-collector" { version } else { s.version.unwrap_or(version) };
+    for family in families.iter().chain(&[Family::Collector]) {
+        let name = format!("{}/{one}/{kind}", family.folder());
+        let v = if *family == Family::Collector { version } else { s.version.unwrap_or(version) };
         if let Lookup::Found { id, file } = Registry::get().lookup(&name, Some(v)) {
             found = Some((id, file));
             break;
@@ -176,17 +198,6 @@ fn component(w: &mut Walked, s: &Service, families: &[&str], one: &str, id: &str
     walk(w, s, &e.span, schema_id, file, node, &e.settings, owner, product, &what);
 }
 
-/// The current name of a component type written under its old one, in the section `one`:
-/// schemas are named for it.
-fn current_type<'a>(one: &str, old: &'a str) -> &'a str {
-    use crate::model::versions::collector::{Section, current_name};
-    match one {
-        "receiver" => current_name(Section::Receivers, old),
-        "exporter" => current_name(Section::Exporters, old),
-        _ => old,
-    }
-}
-
 /// Jaeger v2's config is a collector's: its own extensions and exporter, and the
 /// collector's components, with a `service` section.
 fn jaeger(w: &mut Walked, s: &Service, settings: &Tree) {
@@ -194,7 +205,7 @@ fn jaeger(w: &mut Walked, s: &Service, settings: &Tree) {
         return root(w, s, &s.span, "jaeger", "Jaeger", settings, "settings");
     };
     for (key, value) in map {
-        let Some((_, one)) = SECTIONS.iter().find(|(many, _)| many == key) else {
+        let Some(section) = Section::from_key(key) else {
             if key == "service" {
                 let what = "settings `service`";
                 if let Some((id, file)) = schema(w, s, "otel-collector/service", what, Some(NEWEST_COLLECTOR))
@@ -205,7 +216,7 @@ fn jaeger(w: &mut Walked, s: &Service, settings: &Tree) {
                 }
                 continue;
             }
-            let known: Vec<String> = SECTIONS.iter().map(|(m, _)| (*m).to_owned()).chain(["service".to_owned()]).collect();
+            let known: Vec<String> = Section::ALL.iter().map(|s| s.key().to_owned()).chain(["service".to_owned()]).collect();
             let finding = Finding { path: key.clone(), key: key.clone(), problem: Problem::Unknown { known } };
             let product = format!("Jaeger {}", s.version.map(|v| v.to_string()).unwrap_or_default());
             w.reports.push(Report { span: s.span.clone(), owner: format!("`{}`", s.name), product, docs: JAEGER_DOCS.to_owned(), finding });
@@ -213,7 +224,7 @@ fn jaeger(w: &mut Walked, s: &Service, settings: &Tree) {
         };
         for (id, v) in value.as_object().into_iter().flatten() {
             let e = Entry { settings: v.clone(), span: s.span.clone() };
-            component(w, s, &["jaeger"], one, id, &e, NEWEST_COLLECTOR, "Jaeger");
+            component(w, s, &[Family::Jaeger], section, id, &e, NEWEST_COLLECTOR, "Jaeger");
         }
     }
 }
@@ -250,10 +261,10 @@ fn traefik(w: &mut Walked, s: &Service, c: &Container) {
 pub fn rendered(kind: crate::model::Kind, version: Option<Version>, tree: &Tree) -> Vec<String> {
     use crate::model::Kind;
     let component = match kind {
-        Kind::Loki => "loki",
-        Kind::Prometheus => "prometheus",
-        Kind::Alertmanager => "alertmanager",
-        Kind::Collector | Kind::Jaeger => "collector",
+        Kind::Loki => Some("loki"),
+        Kind::Prometheus => Some("prometheus"),
+        Kind::Alertmanager => Some("alertmanager"),
+        Kind::Collector | Kind::Jaeger => None,
         Kind::Grafana | Kind::Container => return Vec::new(),
     };
     let registry = Registry::get();
@@ -277,26 +288,26 @@ pub fn rendered(kind: crate::model::Kind, version: Option<Version>, tree: &Tree)
             _ => vec![format!("{at}: no schema `{family}` for {v:?}")],
         }
     };
-    if component != "collector" {
+    if let Some(component) = component {
         return check(component, version, tree, "");
     }
-    let families: &[&str] = if kind == Kind::Jaeger { &["jaeger", "otel-collector"] } else { &["otel-collector"] };
+    let families: &[Family] = if kind == Kind::Jaeger { &[Family::Jaeger, Family::Collector] } else { &[Family::Collector] };
     let cv = if kind == Kind::Jaeger { Some(NEWEST_COLLECTOR) } else { version.or(Some(NEWEST_COLLECTOR)) };
     for (key, value) in tree.as_object().into_iter().flatten() {
         if key == "service" {
             problems.extend(check("otel-collector/service", cv, value, "service."));
             continue;
         }
-        let Some((_, one)) = SECTIONS.iter().find(|(many, _)| many == key) else {
+        let Some(section) = Section::from_key(key) else {
             problems.push(format!("{key}: not a section of a collector config"));
             continue;
         };
         for (id, settings) in value.as_object().into_iter().flatten() {
-            let kind = current_type(one, Entry::type_of(id));
-            let at = |f: &str| if f == "jaeger" { version } else { cv };
+            let (kind, one) = (current_name(section, Entry::type_of(id)), section.singular());
+            let at = |f: Family| if f == Family::Jaeger { version } else { cv };
             let (family, v) = families
                 .iter()
-                .map(|f| (format!("{f}/{one}/{kind}"), at(f)))
+                .map(|f| (format!("{}/{one}/{kind}", f.folder()), at(*f)))
                 .find(|(name, v)| matches!(registry.lookup(name, *v), Lookup::Found { .. }))
                 .unwrap_or_else(|| (format!("otel-collector/{one}/{kind}"), cv));
             problems.extend(check(&family, v, settings, &format!("{key}.{id}.")));

@@ -98,7 +98,7 @@ impl apply::Report for Plans {
     fn plan(&mut self, _: &str, plan: &obsbuild::plan::Plan, _: Option<u64>, _: u64) {
         self.changes.extend(plan.changes().map(|s| format!("{} {}", s.action.name(), s.service)));
     }
-    fn step(&mut self, _: &str, _: obsbuild::plan::Action, _: &str, _: Duration, _: &str) {}
+    fn step(&mut self, _: &str, _: obsbuild::plan::Action, _: apply::Phase, _: Duration, _: &str) {}
     fn note(&mut self, _: &str) {}
 }
 
