@@ -41,11 +41,46 @@ pub struct Options {
     pub layout: bool,
 }
 
+/// Whose terms a change is shown in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Area {
+    Prometheus,
+    Alertmanager,
+    Collector,
+    Loki,
+    Grafana,
+    /// The compose files and the deployment document's secret references.
+    Services,
+    /// A file no component's terms cover: its paths, or its lines.
+    File,
+}
+
+impl Area {
+    pub fn name(self) -> &'static str {
+        match self {
+            Area::Prometheus => "prometheus",
+            Area::Alertmanager => "alertmanager",
+            Area::Collector => "collector",
+            Area::Loki => "loki",
+            Area::Grafana => "grafana",
+            Area::Services => "services",
+            Area::File => "file",
+        }
+    }
+}
+
+impl std::fmt::Display for Area {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One change, named in the terms of the component it belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Change {
     /// `prometheus`, `alertmanager`, `collector`, `loki`, `grafana`, `services` or `file`.
-    pub component: &'static str,
+    pub component: Area,
     /// The build file it was found in.
     pub file: String,
     /// What changed: `scrape job loki`, `alert rule ServiceDown (group alerts)`, `service grafana`.
@@ -86,7 +121,7 @@ pub fn changes(old: &Reading, new: &Reading, options: Options) -> Vec<Change> {
     }
     for (before, after, uid) in &renamed {
         out.push(Change {
-            component: "grafana",
+            component: Area::Grafana,
             file: after.clone(),
             subject: format!("dashboard {uid}"),
             kind: Kind::Moved,
@@ -106,7 +141,7 @@ pub fn changes(old: &Reading, new: &Reading, options: Options) -> Vec<Change> {
 
 /// A file's document and the component that reads it.
 struct Parsed<'a> {
-    component: &'static str,
+    component: Area,
     namer: Namer,
     value: Cow<'a, Value>,
     /// A Grafana dashboard: subjects are prefixed with its UID.
@@ -114,24 +149,24 @@ struct Parsed<'a> {
 }
 
 /// The component whose terms a kind of file is shown in, and how it names subjects.
-fn reader(kind: FileKind) -> (&'static str, Namer) {
+fn reader(kind: FileKind) -> (Area, Namer) {
     match kind {
-        FileKind::StackCompose | FileKind::AppsCompose => ("services", compose::subject),
-        FileKind::PrometheusRules => ("prometheus", prometheus::rule_subject),
+        FileKind::StackCompose | FileKind::AppsCompose => (Area::Services, compose::subject),
+        FileKind::PrometheusRules => (Area::Prometheus, prometheus::rule_subject),
         // Rule tests are Prometheus' too: `rule_files`, `evaluation_interval`, `tests`.
-        FileKind::PrometheusConfig | FileKind::PrometheusRuleTests => ("prometheus", prometheus::subject),
-        FileKind::AlertmanagerConfig => ("alertmanager", alertmanager::subject),
+        FileKind::PrometheusConfig | FileKind::PrometheusRuleTests => (Area::Prometheus, prometheus::subject),
+        FileKind::AlertmanagerConfig => (Area::Alertmanager, alertmanager::subject),
         // Jaeger v2 is a collector, configured as one.
-        FileKind::CollectorConfig | FileKind::JaegerConfig => ("collector", collector::subject),
-        FileKind::LokiConfig => ("loki", loki::subject),
-        FileKind::GrafanaDatasources => ("grafana", grafana::datasource_subject),
-        FileKind::GrafanaDashboard => ("grafana", grafana::panel_subject),
+        FileKind::CollectorConfig | FileKind::JaegerConfig => (Area::Collector, collector::subject),
+        FileKind::LokiConfig => (Area::Loki, loki::subject),
+        FileKind::GrafanaDatasources => (Area::Grafana, grafana::datasource_subject),
+        FileKind::GrafanaDashboard => (Area::Grafana, grafana::panel_subject),
         FileKind::GrafanaProvider
         | FileKind::GrafanaProvisioning
         | FileKind::ContainerFile
         | FileKind::Readme
         | FileKind::Deployment
-        | FileKind::Other => ("file", whole_path),
+        | FileKind::Other => (Area::File, whole_path),
     }
 }
 
@@ -166,7 +201,7 @@ fn named(path: &str, parsed: &Parsed, diffs: &[PathChange]) -> Vec<Change> {
         .iter()
         .map(|d| {
             let (mut subject, used) = (parsed.namer)(&d.path);
-            if parsed.component == "file" || subject.is_empty() {
+            if parsed.component == Area::File || subject.is_empty() {
                 subject = path.to_owned();
             }
             if parsed.dashboard {
@@ -213,7 +248,7 @@ fn text_change(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> Change {
         Some(f) => format!("+{} −{} lines", f.insertions, f.deletions),
         None => String::new(),
     };
-    Change { component: "file", file: path.to_owned(), subject: path.to_owned(), kind, field: None, old: None, new: Some(lines), composite: false }
+    Change { component: Area::File, file: path.to_owned(), subject: path.to_owned(), kind, field: None, old: None, new: Some(lines), composite: false }
 }
 
 /// A value on one line: strings bare, lists of scalars as `[a, b]`, the rest compact JSON.

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::impact::{self, Effect, Impact};
 use super::plan::{self, Step};
-use super::{Change, Kind, Options, Reading};
+use super::{Area, Change, Kind, Options, Reading};
 use crate::build::{Build, FileKind};
 use crate::diff::Files;
 use crate::diff::Style;
@@ -121,7 +121,7 @@ pub fn stack(name: &str, old: &Side, new: &Side, options: Options) -> StackRevie
             // Only the deployment document differs: the containers' specs changed in a way
             // no config file shows. The plan says which; never report "no change" for it.
             changes.push(Change {
-                component: "file",
+                component: Area::File,
                 file: crate::deployment::FILE.to_owned(),
                 subject: crate::deployment::FILE.to_owned(),
                 kind: Kind::Changed,
@@ -170,7 +170,7 @@ fn line(c: &Change, quote: fn(&str) -> String) -> String {
     }
     let value = |v: &Option<String>| v.as_deref().filter(|_| !c.composite).map(|v| quote(&v.replace('\n', "\\n")));
     match (&c.field, c.kind) {
-        (None, Kind::Added | Kind::Removed) if c.component != "file" => {
+        (None, Kind::Added | Kind::Removed) if c.component != Area::File => {
             let _ = write!(out, " {}", c.kind.as_str());
         }
         (field, _) => {
@@ -210,8 +210,8 @@ fn marker(kind: Kind) -> (&'static str, Option<Role>) {
 }
 
 /// Changes grouped by component, in order of first appearance.
-fn groups(changes: &[Change]) -> Vec<(&'static str, Vec<&Change>)> {
-    let mut out: Vec<(&'static str, Vec<&Change>)> = Vec::new();
+fn groups(changes: &[Change]) -> Vec<(Area, Vec<&Change>)> {
+    let mut out: Vec<(Area, Vec<&Change>)> = Vec::new();
     for c in changes {
         match out.iter_mut().find(|(k, _)| *k == c.component) {
             Some((_, v)) => v.push(c),

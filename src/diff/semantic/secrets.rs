@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Change, Kind, Reading};
+use super::{Area, Change, Kind, Reading};
 use crate::deployment::FILE;
 use crate::model::Secret;
 
@@ -26,7 +26,7 @@ pub(super) fn changes(old: &Reading, new: &Reading) -> Vec<Change> {
                 _ => Kind::Changed,
             };
             out.push(Change {
-                component: "services",
+                component: Area::Services,
                 file: FILE.to_owned(),
                 subject: format!("service {service}"),
                 kind,
