@@ -12,6 +12,9 @@ mod stop;
 #[cfg(test)]
 mod tests;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 pub use promql_parser::label::{MatchOp, Matcher};
 pub use promql_parser::parser::{Expr, VectorSelector};
 
@@ -87,6 +90,38 @@ pub fn parse(expr: &str) -> Result<Expr, ParseError> {
 /// A Grafana panel's query: variables stood in for, then parsed. An error's offset is in
 /// `expr` as written.
 pub fn parse_grafana(expr: &str) -> Result<Expr, ParseError> {
+    grafana_memo(expr)
+}
+
+/// Most Grafana readings [`grafana_memo`] keeps at once: a fleet's panels and more; past
+/// it the memo starts over, so a long-lived process holds a bounded amount.
+const GRAFANA_MEMO: usize = 1 << 16;
+
+thread_local! {
+    /// Each Grafana query read on this thread, by its text. A build reads every panel's
+    /// query twice (validation checks it, the impact index takes its selectors), and the
+    /// parser's work is the cost: a clone of the tree is a fraction of it.
+    static GRAFANA_READ: RefCell<HashMap<String, Result<Expr, ParseError>>> = RefCell::new(HashMap::new());
+}
+
+/// [`read_grafana_uncached`] once per query text on this thread; the same result each time,
+/// as reading is pure.
+fn grafana_memo(expr: &str) -> Result<Expr, ParseError> {
+    if let Ok(Some(hit)) = GRAFANA_READ.try_with(|memo| memo.borrow().get(expr).cloned()) {
+        return hit;
+    }
+    let read = read_grafana_uncached(expr);
+    let _ = GRAFANA_READ.try_with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if memo.len() >= GRAFANA_MEMO {
+            memo.clear();
+        }
+        memo.insert(expr.to_owned(), read.clone());
+    });
+    read
+}
+
+fn read_grafana_uncached(expr: &str) -> Result<Expr, ParseError> {
     if let Some(e) = too_deep(expr) {
         return Err(e);
     }
@@ -124,13 +159,10 @@ fn gap(text: &str) -> bool {
 }
 
 /// A Grafana panel's query, parsed, or `None`: for readers that skip what does not parse
-/// and need no position.
+/// and need no position. The same reading as [`parse_grafana`], shared with it.
 #[must_use]
 pub fn read_grafana(expr: &str) -> Option<Expr> {
-    if too_deep(expr).is_some() {
-        return None;
-    }
-    [grafana::Outside::Name, grafana::Outside::Number].into_iter().find_map(|o| promql_parser::parser::parse(&grafana::substitute(expr, o).text).ok())
+    grafana_memo(expr).ok()
 }
 
 /// Every vector selector of `expr`, inside matrix selectors and subqueries too, in order.
