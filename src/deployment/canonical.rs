@@ -7,30 +7,20 @@
 //! (`skip_serializing_if`), so a field added later with its default changes nothing here.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{Container, label};
 
 /// Domain of the spec hash, so no other blake3 hash of ours can equal one.
 const SPEC_DOMAIN: &[u8] = b"obsbuild-container-spec\0";
 
-/// The value with every object's keys sorted.
-fn sorted(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect::<Map<String, Value>>())
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
-        other => other,
-    }
-}
-
 fn value(v: &impl Serialize) -> Value {
     // The document's types hold only strings, numbers, maps with string keys and
     // sequences, which always convert; `Null` stands for the impossible rest.
-    sorted(serde_json::to_value(v).unwrap_or(Value::Null))
+    let mut value = serde_json::to_value(v).unwrap_or(Value::Null);
+    // In place: a no-op walk without `preserve_order`, a sort of each object's keys with it.
+    value.sort_all_objects();
+    value
 }
 
 /// The canonical bytes of `v`.

@@ -84,11 +84,27 @@ impl Placer {
 /// after it) and stretches it over the whole name, so the caret marks `grafana::server`.
 pub fn widen(sources: &Sources, span: Span) -> Span {
     let Some(text) = sources.line(&span.file, span.line) else { return span };
-    let chars: Vec<char> = text.chars().collect();
-    let mut at = (span.col as usize).saturating_sub(1);
-    while at >= 2 && chars.get(at - 1) == Some(&':') && chars.get(at - 2) == Some(&':') {
+    let at = (span.col as usize).saturating_sub(1);
+    // Columns count characters; a line of ASCII (nearly every one) is read by its bytes
+    // instead of collecting its characters first, once per native call.
+    let (at, len) = if text.is_ascii() {
+        let bytes = text.as_bytes();
+        name_at(at, |i| bytes.get(i).map(|b| char::from(*b)))
+    } else {
+        let chars: Vec<char> = text.chars().collect();
+        name_at(at, |i| chars.get(i).copied())
+    };
+    let col = u32::try_from(at + 1).unwrap_or(span.col);
+    Span { col, len: u32::try_from(len).unwrap_or(0), ..span }
+}
+
+/// The start and length, in characters, of the `module::name` that the character at `at`
+/// (its `name`) belongs to; `char_at` reads the line.
+fn name_at(mut at: usize, char_at: impl Fn(usize) -> Option<char>) -> (usize, usize) {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    while at >= 2 && char_at(at - 1) == Some(':') && char_at(at - 2) == Some(':') {
         let mut start = at - 2;
-        while start > 0 && chars.get(start - 1).is_some_and(|c| c.is_alphanumeric() || *c == '_') {
+        while start > 0 && char_at(start - 1).is_some_and(word) {
             start -= 1;
         }
         if start == at - 2 {
@@ -96,9 +112,8 @@ pub fn widen(sources: &Sources, span: Span) -> Span {
         }
         at = start;
     }
-    let len = chars.get(at..).unwrap_or(&[]).iter().take_while(|c| c.is_alphanumeric() || **c == '_' || **c == ':').count();
-    let col = u32::try_from(at + 1).unwrap_or(span.col);
-    Span { col, len: u32::try_from(len).unwrap_or(0), ..span }
+    let len = (at..).map_while(&char_at).take_while(|c| word(*c) || *c == ':').count();
+    (at, len)
 }
 
 fn top_or_unknown(running: &Rc<RefCell<Vec<Arc<str>>>>) -> Arc<str> {

@@ -27,7 +27,7 @@ pub fn to_tree(value: &Dynamic) -> Result<Tree, String> {
 /// [`to_tree`], refusing a value that would take more than `max_bytes`.
 pub fn to_tree_within(value: &Dynamic, max_bytes: usize) -> Result<Tree, String> {
     let mut left = max_bytes;
-    convert(value, "", 0, &mut left).map_err(|e| match e {
+    convert(value, Path::Root, 0, &mut left).map_err(|e| match e {
         Refused::TooLarge => format!(
             "the value is larger than {} MiB once written out (shared strings count each time they appear)",
             max_bytes >> 20
@@ -58,9 +58,32 @@ fn spend(left: &mut usize, bytes: usize) -> Result<(), Refused> {
     Ok(())
 }
 
-fn convert(value: &Dynamic, path: &str, depth: usize, left: &mut usize) -> Result<Tree, Refused> {
+/// Where a value sits in the one being converted, written out only for an error: a path
+/// string per item made every array item and map entry allocate.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    /// `a.b[2].c`; empty at the root.
+    fn render(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Key(parent, key) => match parent.render() {
+                p if p.is_empty() => (*key).to_owned(),
+                p => format!("{p}.{key}"),
+            },
+            Path::Index(parent, i) => format!("{}[{i}]", parent.render()),
+        }
+    }
+}
+
+fn convert(value: &Dynamic, path: Path, depth: usize, left: &mut usize) -> Result<Tree, Refused> {
     if depth > MAX_DEPTH {
-        return Err(format!("`{path}` is nested more than {MAX_DEPTH} levels deep").into());
+        return Err(format!("`{}` is nested more than {MAX_DEPTH} levels deep", path.render()).into());
     }
     spend(left, 0)?;
     if value.is_unit() {
@@ -75,7 +98,7 @@ fn convert(value: &Dynamic, path: &str, depth: usize, left: &mut usize) -> Resul
     if let Ok(f) = value.as_float() {
         return serde_json::Number::from_f64(f)
             .map(Tree::Number)
-            .ok_or_else(|| format!("`{path}` is {f}, which no config file can hold").into());
+            .ok_or_else(|| format!("`{}` is {f}, which no config file can hold", path.render()).into());
     }
     if let Ok(c) = value.as_char() {
         return Ok(Tree::String(c.to_string()));
@@ -85,14 +108,11 @@ fn convert(value: &Dynamic, path: &str, depth: usize, left: &mut usize) -> Resul
         spend(left, text.len())?;
         return Ok(Tree::String(text.to_string()));
     }
-    if let Some(service) = value.clone().try_cast::<ServiceRef>() {
-        return Ok(Tree::String(service.name().to_owned()));
-    }
     if value.is_array() {
         let array = value.read_lock::<rhai::Array>().ok_or("array is locked")?;
         let mut items = Vec::with_capacity(array.len());
         for (i, item) in array.iter().enumerate() {
-            items.push(convert(item, &format!("{path}[{i}]"), depth + 1, left)?);
+            items.push(convert(item, Path::Index(&path, i), depth + 1, left)?);
         }
         return Ok(Tree::Array(items));
     }
@@ -101,12 +121,19 @@ fn convert(value: &Dynamic, path: &str, depth: usize, left: &mut usize) -> Resul
         let mut out = serde_json::Map::new();
         for (key, item) in map.iter() {
             spend(left, key.len())?;
-            let child = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
-            out.insert(key.to_string(), convert(item, &child, depth + 1, left)?);
+            out.insert(key.to_string(), convert(item, Path::Key(&path, key), depth + 1, left)?);
         }
         return Ok(Tree::Object(out));
     }
-    let shown = if path.is_empty() { "the value".to_owned() } else { format!("`{path}`") };
+    // After arrays and maps, which a service handle never is: `try_cast` takes the value,
+    // and cloning an array or map to ask copied all of it, at every level.
+    if let Some(service) = value.clone().try_cast::<ServiceRef>() {
+        return Ok(Tree::String(service.name().to_owned()));
+    }
+    let shown = match path.render() {
+        p if p.is_empty() => "the value".to_owned(),
+        p => format!("`{p}`"),
+    };
     Err(Refused::Other(format!(
         "{shown} is a {}, which cannot go into a config file; use a string, number, boolean, array or map",
         friendly_type(value.type_name())
@@ -241,5 +268,17 @@ mod tests {
         let engine = rhai::Engine::new_raw();
         let v: Dynamic = engine.eval_expression("#{ a: [1, 2.5, true, ()], b: \"x\" }").unwrap();
         assert_eq!(to_tree(&v).unwrap(), json!({"a": [1, 2.5, true, null], "b": "x"}));
+    }
+
+    #[test]
+    fn a_refused_value_is_named_by_its_path() {
+        let engine = rhai::Engine::new_raw();
+        let v: Dynamic = engine.eval_expression("#{ a: [1, #{ b: [0, || 1] }] }").unwrap();
+        let e = to_tree(&v).unwrap_err();
+        assert!(e.starts_with("`a[1].b[1]` is a function pointer"), "{e}");
+        let top: Dynamic = engine.eval_expression("|| 1").unwrap();
+        assert!(to_tree(&top).unwrap_err().starts_with("the value is a function pointer"));
+        let listed: Dynamic = engine.eval_expression("[|| 1]").unwrap();
+        assert!(to_tree(&listed).unwrap_err().starts_with("`[0]` is a function pointer"));
     }
 }

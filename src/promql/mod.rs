@@ -12,6 +12,9 @@ mod stop;
 #[cfg(test)]
 mod tests;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 pub use promql_parser::label::{MatchOp, Matcher};
 pub use promql_parser::parser::{Expr, VectorSelector};
 
@@ -78,15 +81,68 @@ fn too_deep(text: &str) -> Option<ParseError> {
 
 /// `expr` as Prometheus reads it (rule expressions, promtool series).
 pub fn parse(expr: &str) -> Result<Expr, ParseError> {
+    memo(expr, false)
+}
+
+/// A Grafana panel's query: variables stood in for, then parsed. An error's offset is in
+/// `expr` as written.
+pub fn parse_grafana(expr: &str) -> Result<Expr, ParseError> {
+    memo(expr, true)
+}
+
+/// Most readings [`memo`] keeps at once: a fleet's rules and panels and more; past it the
+/// memo starts over, so a long-lived process holds a bounded amount.
+const MEMO_SIZE: usize = 1 << 16;
+
+/// Readings by query text: `plain` as Prometheus reads it, `grafana` with variables stood
+/// in for (only texts that have some: without, both readings are the same).
+#[derive(Default)]
+struct Memo {
+    plain: HashMap<String, Result<Expr, ParseError>>,
+    grafana: HashMap<String, Result<Expr, ParseError>>,
+}
+
+thread_local! {
+    /// Each query read on this thread. A build reads every rule and panel query twice
+    /// (validation checks it, the review's impact index takes its selectors), and the
+    /// parser's work is the cost: a clone of the tree is a fraction of it.
+    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+}
+
+/// Whether `expr` holds something [`grafana::substitute`] stands a value in for: a `$` or
+/// a `[[`. Without either the substituted text is `expr` itself.
+fn has_variables(expr: &str) -> bool {
+    expr.contains('$') || expr.contains("[[")
+}
+
+/// `expr` read once per text on this thread (reading is pure: the same result each time);
+/// `grafana` for a panel's query.
+fn memo(expr: &str, grafana: bool) -> Result<Expr, ParseError> {
+    let grafana = grafana && has_variables(expr);
+    let pick = |m: &Memo| if grafana { m.grafana.get(expr).cloned() } else { m.plain.get(expr).cloned() };
+    if let Ok(Some(hit)) = MEMO.try_with(|m| pick(&m.borrow())) {
+        return hit;
+    }
+    let read = if grafana { read_with_variables(expr) } else { read_plain(expr) };
+    let _ = MEMO.try_with(|m| {
+        let mut m = m.borrow_mut();
+        if m.plain.len() + m.grafana.len() >= MEMO_SIZE {
+            *m = Memo::default();
+        }
+        let map = if grafana { &mut m.grafana } else { &mut m.plain };
+        map.insert(expr.to_owned(), read.clone());
+    });
+    read
+}
+
+fn read_plain(expr: &str) -> Result<Expr, ParseError> {
     if let Some(e) = too_deep(expr) {
         return Err(e);
     }
     promql_parser::parser::parse(expr).map_err(|message| ParseError { offset: stop::offset(expr), unsupported: gap(expr), message })
 }
 
-/// A Grafana panel's query: variables stood in for, then parsed. An error's offset is in
-/// `expr` as written.
-pub fn parse_grafana(expr: &str) -> Result<Expr, ParseError> {
+fn read_with_variables(expr: &str) -> Result<Expr, ParseError> {
     if let Some(e) = too_deep(expr) {
         return Err(e);
     }
@@ -124,13 +180,10 @@ fn gap(text: &str) -> bool {
 }
 
 /// A Grafana panel's query, parsed, or `None`: for readers that skip what does not parse
-/// and need no position.
+/// and need no position. The same reading as [`parse_grafana`], shared with it.
 #[must_use]
 pub fn read_grafana(expr: &str) -> Option<Expr> {
-    if too_deep(expr).is_some() {
-        return None;
-    }
-    [grafana::Outside::Name, grafana::Outside::Number].into_iter().find_map(|o| promql_parser::parser::parse(&grafana::substitute(expr, o).text).ok())
+    parse_grafana(expr).ok()
 }
 
 /// Every vector selector of `expr`, inside matrix selectors and subqueries too, in order.

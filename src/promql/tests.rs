@@ -147,3 +147,23 @@ fn deep_or_long_queries_are_refused_or_searched_quickly() {
     let at = long.find("==").unwrap();
     assert!(e.offset <= at && e.offset > at - 40, "{} of {}", e.offset, long.len());
 }
+
+#[test]
+fn a_reading_is_the_same_from_the_memo() {
+    // Read twice: the second comes from the memo and must equal the first, errors too.
+    for q in ["sum(rate(memo_a[5m]))", "memo_b ==", "rate(memo_c[$__rate_interval])", "topk($n, memo_d)", "memo_e{a=\"$v\"} +"] {
+        assert_eq!(parse(q), parse(q), "{q}");
+        assert_eq!(parse_grafana(q), parse_grafana(q), "{q}");
+        assert_eq!(read_grafana(q), parse_grafana(q).ok(), "{q}");
+    }
+    // A text without variables reads the same both ways, in either order.
+    assert_eq!(parse_grafana("memo_f{job=\"x\"} == 0"), parse("memo_f{job=\"x\"} == 0"));
+    assert_eq!(parse("memo_g offset 5m"), parse_grafana("memo_g offset 5m"));
+    // With variables the two readings differ and must not share an entry.
+    let q = "rate(memo_h[$__rate_interval])";
+    assert!(parse_grafana(q).is_ok());
+    assert!(parse(q).is_err());
+    assert!(parse_grafana(q).is_ok());
+    let e = parse("memo_i{a=\"1\"} and on(").unwrap_err();
+    assert_eq!(parse_grafana("memo_i{a=\"1\"} and on(").unwrap_err(), e);
+}

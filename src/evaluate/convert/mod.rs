@@ -182,10 +182,11 @@ fn wire(cx: &mut Cx, services: &mut [Service], index: usize, op: &Op) {
 /// An image reference as the model wants it, or a diagnostic at the text that names it.
 pub fn image(cx: &mut Cx, span: &Span, owner: &str, reference: &str, allow_latest: bool) -> Option<Image> {
     use crate::model::ImageProblem;
-    let at = cx.find_value(span, "image", reference);
+    // Found only for a diagnostic: searching the call's text costs more than the parse.
     let image = match Image::parse(reference) {
         Ok(i) => i,
         Err(ImageProblem::Malformed(why)) => {
+            let at = cx.find_value(span, "image", reference);
             cx.error(&at, format!("image `{reference}` of {owner} {why}"));
             return None;
         }
@@ -198,7 +199,12 @@ pub fn image(cx: &mut Cx, span: &Span, owner: &str, reference: &str, allow_lates
         Ok(()) => return Some(image),
         Err(p) => p,
     };
-    let tag_at = image.tag.as_deref().map(|t| cx.find(span, t)).filter(|s| s.len > 0).unwrap_or(at);
+    let tag_at = image
+        .tag
+        .as_deref()
+        .map(|t| cx.find(span, t))
+        .filter(|s| s.len > 0)
+        .unwrap_or_else(|| cx.find_value(span, "image", reference));
     let (message, label) = match problem {
         ImageProblem::Latest => (format!("image `{reference}` of {owner} is `:latest`"), "not a version"),
         ImageProblem::NoTag => (format!("image `{reference}` of {owner} has no tag"), "no version"),
