@@ -1,6 +1,9 @@
 //! Shared by the benches (`mod common;` in benches/build.rs and benches/review.rs): the
 //! synthetic stack, copying the project's library, and the figures table.
 
+// Each bench compiles this module on its own and uses part of it.
+#![allow(dead_code)]
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -48,11 +48,6 @@ impl Build {
         Build { stack: stack.into(), files, launch: BTreeMap::new(), documents: BTreeMap::new(), deployment: None }
     }
 
-    /// Adds (or replaces) a file whose meaning no stage records (the README).
-    pub fn add(&mut self, path: String, text: String) {
-        self.files.insert(path, text.into_bytes());
-    }
-
     /// Adds (or replaces) a file and what it holds.
     pub fn add_document(&mut self, path: String, text: String, document: Document) {
         self.documents.insert(path.clone(), document);
