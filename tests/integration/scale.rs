@@ -12,7 +12,6 @@ use std::time::Duration;
 use obsbuild::evaluate::Limits;
 
 #[path = "../../benches/common/mod.rs"]
-#[allow(dead_code)]
 mod synthetic;
 
 #[test]
