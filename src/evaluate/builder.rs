@@ -64,45 +64,8 @@ pub struct HostDecl {
     pub via: Option<Span>,
 }
 
-/// The sections of a collector configuration that hold named components.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Section {
-    Receivers,
-    Processors,
-    Exporters,
-    Connectors,
-    Extensions,
-}
-
-impl Section {
-    pub const ALL: [Section; 5] = [
-        Section::Receivers,
-        Section::Processors,
-        Section::Exporters,
-        Section::Connectors,
-        Section::Extensions,
-    ];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Section::Receivers => "receivers",
-            Section::Processors => "processors",
-            Section::Exporters => "exporters",
-            Section::Connectors => "connectors",
-            Section::Extensions => "extensions",
-        }
-    }
-
-    pub fn singular(self) -> &'static str {
-        match self {
-            Section::Receivers => "receiver",
-            Section::Processors => "processor",
-            Section::Exporters => "exporter",
-            Section::Connectors => "connector",
-            Section::Extensions => "extension",
-        }
-    }
-}
+/// The sections of a collector configuration that hold named components: the model's.
+pub use crate::model::versions::collector::Section;
 
 /// A change made to a service after it was declared, through a method of its handle.
 #[derive(Debug)]
