@@ -139,6 +139,10 @@ fn main() {
         dir
     };
     let (s100, s1000) = (synthetic_repo(100), synthetic_repo(1000));
+    // Scenario C: every service's metrics port changed, so every scrape job changes and
+    // each one's readers (1,000 panels, 1,000 alert rules) are looked for.
+    let every_job = tmp.join("every-job-1000");
+    repository(&root, &every_job, "synthetic-1000", &synthetic(1000), "metrics: 8080", "metrics: 9090", "Metrics on 9090");
 
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_obsbuild"));
     let baseline = std::env::var_os("OBSBUILD_BASELINE").map(PathBuf::from);
@@ -165,5 +169,6 @@ fn main() {
     report("default stack, git reads of both only", reads);
     scenario("100 services, scrape interval changed", 10, &|bin| review(bin, &s100, "base", "next", "synthetic-100", 1));
     scenario("1,000 services, scrape interval changed", 10, &|bin| review(bin, &s1000, "base", "next", "synthetic-1000", 1));
+    scenario("1,000 services, every scrape job changed", 3, &|bin| review(bin, &every_job, "base", "next", "synthetic-1000", 1));
     let _ = std::fs::remove_dir_all(&tmp);
 }

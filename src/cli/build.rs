@@ -54,9 +54,7 @@ pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
         }
     }
     crate::stdout::line(&path.dir.display().to_string());
-    // The last thing the process does: the build's memory goes back with the process,
-    // sooner than freeing its many small allocations one by one would (4% of a
-    // 10,000-service build's CPU time).
-    std::mem::forget(built);
+    // The last thing the process does (4% of a 10,000-service build's CPU time).
+    crate::cli::discard::discard(built);
     Ok(exit::OK)
 }

@@ -4,6 +4,7 @@
 mod build;
 mod check;
 mod diff;
+mod discard;
 mod export;
 mod gc;
 mod history;

@@ -132,8 +132,15 @@ impl Plan {
 pub fn plan(desired: &[Unit], running: &[ContainerInfo], applied: Option<&BTreeMap<String, String>>) -> Plan {
     let mut steps = Vec::new();
     let wanted: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
+    let services: BTreeSet<&str> = desired.iter().map(|d| d.service.as_str()).collect();
+    // By name, the first of each (Docker keeps names unique): a thousand services are not
+    // a million comparisons.
+    let mut by_name: BTreeMap<&str, &ContainerInfo> = BTreeMap::new();
+    for c in running {
+        by_name.entry(c.name.as_str()).or_insert(c);
+    }
     for d in order(desired) {
-        let current = running.iter().find(|c| c.name == d.name).cloned();
+        let current = by_name.get(d.name.as_str()).map(|c| (*c).clone());
         let (action, reason) = match &current {
             None => (Action::Create, Reason::NotRunning),
             Some(c) if c.label(label::SPEC) != Some(d.spec_hash.as_str()) => (Action::Recreate, recreate_reason(c, d)),
@@ -159,7 +166,7 @@ pub fn plan(desired: &[Unit], running: &[ContainerInfo], applied: Option<&BTreeM
     extra.sort_by(|a, b| a.name.cmp(&b.name));
     for c in extra {
         let service = c.label(label::SERVICE).unwrap_or(&c.name).to_owned();
-        let reason = if desired.iter().any(|d| d.service == service) { Reason::LeftOver } else { Reason::Gone };
+        let reason = if services.contains(service.as_str()) { Reason::LeftOver } else { Reason::Gone };
         steps.push(Step { service, action: Action::Remove, reason, current: Some(c.clone()), desired: None });
     }
     Plan { steps }
@@ -194,4 +201,59 @@ fn order(desired: &[Unit]) -> Vec<&Unit> {
         visit(name, &by_name, &mut done, &mut out, 0);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deployment::Unit;
+    use crate::model::Kind;
+
+    fn running(u: &Unit, spec: &str) -> ContainerInfo {
+        let mut labels = BTreeMap::new();
+        labels.insert(label::SPEC.to_owned(), spec.to_owned());
+        labels.insert(label::SERVICE.to_owned(), u.service.clone());
+        ContainerInfo {
+            id: String::new(),
+            name: u.name.clone(),
+            image: u.container.image.clone(),
+            labels,
+            running: true,
+            health: None,
+            ports: Vec::new(),
+            addresses: BTreeMap::new(),
+            exit_code: None,
+        }
+    }
+
+    /// Each service is matched with its own container, left-over and gone containers are
+    /// told apart, and the first of two containers with one name is the one compared.
+    #[test]
+    fn each_service_meets_its_own_container() {
+        let units: Vec<Unit> = (0..200).map(|i| Unit::for_tests("s", &format!("svc-{i:03}"), Kind::Container)).collect();
+        let mut containers: Vec<ContainerInfo> = units.iter().rev().map(|u| running(u, &u.spec_hash)).collect();
+        // svc-007 runs an old spec (listed before its current one); svc-008 is not running.
+        containers.retain(|c| c.name != units[8].name);
+        let at = containers.iter().position(|c| c.name == units[7].name).unwrap_or(0);
+        containers.insert(at, running(&units[7], "old"));
+        // A temporary container of svc-003 (its service label, another name), and one whose
+        // service is gone.
+        let mut temporary = running(&units[3], &units[3].spec_hash);
+        temporary.name.push_str("-next");
+        let mut gone = running(&Unit::for_tests("s", "retired", Kind::Container), "x");
+        gone.name = "s-retired".to_owned();
+        containers.extend([temporary, gone]);
+        let applied: BTreeMap<String, String> = units.iter().map(|u| (u.service.clone(), u.config_hash.clone())).collect();
+
+        let p = plan(&units, &containers, Some(&applied));
+        let of = |s: &str, a: Action| p.steps.iter().find(|x| x.service == s && x.action == a).map(|x| x.reason.clone());
+        assert_eq!(of("svc-007", Action::Recreate), Some(Reason::Spec));
+        assert_eq!(of("svc-008", Action::Create), Some(Reason::NotRunning));
+        assert_eq!(of("svc-003", Action::Keep), Some(Reason::Unchanged));
+        assert_eq!(of("svc-003", Action::Remove), Some(Reason::LeftOver));
+        assert_eq!(of("retired", Action::Remove), Some(Reason::Gone));
+        // svc-007's second container has its name too: it is no left-over of another service.
+        assert_eq!(p.changes().count(), 4);
+        assert_eq!(p.steps.iter().filter(|s| s.action == Action::Keep).count(), 198);
+    }
 }

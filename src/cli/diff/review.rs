@@ -34,11 +34,17 @@ pub fn run(args: &Args, format: ReviewFormat, out: &Output) -> Result<u8, Error>
         let tree = crate::git::snapshot(Path::new(&top), rev, &prefix, limits.max_file_size).map_err(Error::Message)?;
         Ok(Tree { label: rev.to_owned(), source: Arc::new(tree) })
     };
-    let old = at(&args.rev[0])?;
-    let new = match args.rev.get(1) {
-        Some(rev) => at(rev)?,
-        None => Tree { label: "work tree".to_owned(), source: Arc::new(WorkTree::new(&cwd).map_err(Error::Message)?) },
-    };
+    // Both revisions are read at once: each is a `git ls-tree` and a `git cat-file` of its own.
+    let (old, new) = std::thread::scope(|scope| {
+        let old = scope.spawn(|| at(&args.rev[0]));
+        let new = match args.rev.get(1) {
+            Some(rev) => at(rev),
+            None => WorkTree::new(&cwd).map(|w| Tree { label: "work tree".to_owned(), source: Arc::new(w) }).map_err(Error::Message),
+        };
+        let old = old.join().unwrap_or_else(|_| Err(Error::Message(format!("internal error: reading revision `{}` stopped", args.rev[0]))));
+        (old, new)
+    });
+    let (old, new) = (old?, new?);
     let names = stack_names(&args.args, &[&old, &new])?;
     // The two sides of a stack build at once: each is its own evaluation, and a review is
     // two builds before it is a comparison.
@@ -78,6 +84,8 @@ pub fn run(args: &Args, format: ReviewFormat, out: &Output) -> Result<u8, Error>
         (review.has_failures(), review.has_changes(), text)
     };
     out.print(&text);
+    // Both sides of every stack go back with the process (docs/BENCHMARKS.md).
+    crate::cli::discard::discard(sides);
     Ok(if failed {
         exit::ERROR
     } else if changed {
@@ -136,7 +144,12 @@ fn side(source: &Arc<dyn Source>, name: &str, limits: &Limits) -> Side {
         Err(_) => {}
     }
     match crate::pipeline::build_source(source.clone(), &main, limits) {
-        Ok(built) => Side::Built(Box::new(built.build)),
+        Ok(built) => {
+            // The review reads the build; the evaluation behind it goes back with the
+            // process, on this side's thread rather than freed on the review's critical path.
+            crate::cli::discard::discard(built.evaluation);
+            Side::Built(Box::new(built.build))
+        }
         Err(f) => Side::Failed(crate::diagnostic::render_all(&f.diagnostics.0, &f.sources, crate::diagnostic::Paint::Plain)),
     }
 }

@@ -20,15 +20,15 @@ pub struct Step {
 /// The planned steps, in the order a switch applies them; `Err` when a side's activation
 /// document is unreadable. A side without a build (stack added or removed) runs nothing or
 /// wants nothing.
-pub fn simulate(old: Option<&Reading>, new: Option<&Reading>) -> Result<Vec<Step>, String> {
-    let activation = |r: &Reading| r.deployment.as_deref().cloned().map_err(Clone::clone);
+pub fn simulate<'a>(old: Option<&'a Reading<'_>>, new: Option<&'a Reading<'_>>) -> Result<Vec<Step>, String> {
+    let activation = |r: &'a Reading<'_>| r.deployment.as_deref().map_err(Clone::clone);
     let old = old.map(activation).transpose()?;
     let new = new.map(activation).transpose()?;
     let running: Vec<ContainerInfo> = old.iter().flat_map(|a| a.services.iter()).map(running).collect();
     let applied: BTreeMap<String, String> =
         old.iter().flat_map(|a| a.services.iter()).map(|d| (d.service.clone(), d.config_hash.clone())).collect();
-    let desired = new.map(|a| a.services).unwrap_or_default();
-    let plan = crate::plan::plan(&desired, &running, Some(&applied));
+    let desired: &[crate::deployment::Unit] = new.map_or(&[], |a| &a.services);
+    let plan = crate::plan::plan(desired, &running, Some(&applied));
     let old_secrets: BTreeMap<&str, _> =
         old.iter().flat_map(|a| a.services.iter()).map(|d| (d.service.as_str(), &d.secrets)).collect();
     Ok(plan

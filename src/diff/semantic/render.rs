@@ -98,12 +98,18 @@ pub fn stack(name: &str, old: &Side, new: &Side, options: Options) -> StackRevie
     };
     let empty_build = Build::default();
     let empty = Reading::of(&empty_build);
-    let mut changes = if failure.is_some() { Vec::new() } else { super::changes(a.as_ref().unwrap_or(&empty), b.as_ref().unwrap_or(&empty), options) };
-    let plan = if failure.is_some() { Ok(Vec::new()) } else { plan::simulate(a.as_ref(), b.as_ref()) };
-    let impacts = match (&a, &b) {
-        (Some(x), Some(y)) if status == Status::Changed => impact::impacts(x, y),
-        _ => Vec::new(),
-    };
+    // Three readings of the same two builds, independent of each other: the impacts (the
+    // longest, for a fleet) on a thread of their own.
+    let (mut changes, plan, impacts) = std::thread::scope(|scope| {
+        let impacts = scope.spawn(|| match (&a, &b) {
+            (Some(x), Some(y)) if status == Status::Changed => impact::impacts(x, y),
+            _ => Vec::new(),
+        });
+        let changes = if failure.is_some() { Vec::new() } else { super::changes(a.as_ref().unwrap_or(&empty), b.as_ref().unwrap_or(&empty), options) };
+        let plan = if failure.is_some() { Ok(Vec::new()) } else { plan::simulate(a.as_ref(), b.as_ref()) };
+        // A panic there is a bug, and goes on as if it had happened here.
+        (changes, plan, impacts.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
     let mut review = StackReview { stack: name.to_owned(), status, failure, changes: Vec::new(), impact: Vec::new(), plan, layout_only: false };
     if status == Status::Changed && changes.is_empty() {
         let no_files = Files::new();

@@ -109,16 +109,20 @@ fn keyed(path: &mut Vec<Seg>, a: &[Value], b: &[Value], key: &str, keys: &[&str]
         let (k, value) = ident(v, key).unwrap_or_default();
         Seg::Item { key: k.to_owned(), value }
     };
+    // `identity` made sure each id is unique on its side, so a map finds the same item a
+    // scan would, without comparing every item with every other (a thousand scrape jobs).
+    let in_b: std::collections::BTreeMap<String, &Value> = b.iter().map(|vb| (id(vb), vb)).collect();
+    let in_a: std::collections::BTreeSet<String> = a.iter().map(id).collect();
     for va in a {
         path.push(seg(va));
-        match b.iter().find(|vb| id(vb) == id(va)) {
+        match in_b.get(&id(va)) {
             Some(vb) => walk(path, va, vb, keys, out),
             None => out.push(removed(path, va)),
         }
         path.pop();
     }
     for vb in b {
-        if !a.iter().any(|va| id(va) == id(vb)) {
+        if !in_a.contains(&id(vb)) {
             path.push(seg(vb));
             out.push(added(path, vb));
             path.pop();

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use super::Reading;
 pub use index::Index;
-use index::{Feed, Rule};
+use index::{Feed, Job, Rule};
 use promql::Selector;
 
 /// The `job` values the Prometheus service `prometheus` has series under: its scrape jobs'
@@ -168,40 +168,73 @@ fn sources_within(index: &Index, prometheus: &str, selector: &Selector, depth: u
     out
 }
 
-/// The panels of `index` that query the data sources `uids`, and the alert rules of the
-/// Prometheus service `prometheus`: every one of them when `wanted` is `None`, else those
-/// with a selector whose source `wanted` accepts.
-fn readers(index: &Index, uids: &BTreeSet<String>, prometheus: Option<&str>, wanted: Option<&dyn Fn(&Source) -> bool>) -> (Vec<PanelRef>, Vec<String>) {
-    let reads = |server: &str, expr: &str| match wanted {
-        None => true,
-        Some(w) => promql::selectors(expr).iter().any(|s| sources(index, server, s).iter().any(w)),
-    };
-    // In the dashboards' own order.
-    let mut panels: Vec<PanelRef> = Vec::new();
+/// What each panel query and each alert rule of an index reads, worked out once. Every
+/// removed or changed job and rule asks the same question of every reader: asked afresh each
+/// time, a fleet of N services (N jobs, N rules, N panels, all changed) was N^3 matcher calls.
+struct Sourced {
+    index: Index,
+    /// Per panel of `index.panels`, per query: the sources of its selectors.
+    panels: Vec<Vec<BTreeSet<Source>>>,
+    /// Per rule of `index.rules`: the sources of its expression's selectors (alert rules only).
+    rules: Vec<BTreeSet<Source>>,
+}
+
+impl Sourced {
+    fn of(index: Index) -> Sourced {
+        let at = &index;
+        let read = |server: &str, expr: &str| -> BTreeSet<Source> { promql::selectors(expr).iter().flat_map(|s| sources(at, server, s)).collect() };
+        let panels = at
+            .panels
+            .iter()
+            .map(|p| {
+                p.queries
+                    .iter()
+                    .map(|q| {
+                        let server = q.datasource.as_ref().and_then(|uid| at.datasources.get(uid)).and_then(|d| d.service.as_deref()).unwrap_or_default();
+                        read(server, &q.expr)
+                    })
+                    .collect()
+            })
+            .collect();
+        let rules = at.rules.iter().map(|r| if r.alert { read(&r.prometheus, &r.expr) } else { BTreeSet::new() }).collect();
+        Sourced { index, panels, rules }
+    }
+}
+
+/// Every panel of `index` that queries one of the data sources `uids`, in the dashboards'
+/// own order, and no alert rule.
+fn all_readers(index: &Index, uids: &BTreeSet<String>) -> (Vec<PanelRef>, Vec<String>) {
+    let mut panels = Vec::new();
+    let mut seen = BTreeSet::new();
     for p in &index.panels {
-        let hit = p.queries.iter().any(|q| {
-            let Some(uid) = q.datasource.as_ref().filter(|u| uids.contains(*u)) else { return false };
-            let server = index.datasources.get(uid).and_then(|d| d.service.as_deref()).unwrap_or_default();
-            reads(server, &q.expr)
-        });
-        let panel = PanelRef { dashboard: p.dashboard.clone(), panel: p.title.clone() };
-        if hit && !panels.contains(&panel) {
-            panels.push(panel);
+        let hit = p.queries.iter().any(|q| q.datasource.as_ref().is_some_and(|u| uids.contains(u)));
+        if hit && seen.insert((p.dashboard.as_str(), p.title.as_str())) {
+            panels.push(PanelRef { dashboard: p.dashboard.clone(), panel: p.title.clone() });
         }
     }
-    let alerts = match prometheus {
-        Some(server) => index
-            .rules
-            .iter()
-            .filter(|r| r.alert && r.prometheus == server && reads(server, &r.expr))
-            .fold(Vec::new(), |mut names: Vec<String>, r| {
-                if !names.contains(&r.name) {
-                    names.push(r.name.clone());
-                }
-                names
-            }),
-        None => Vec::new(),
-    };
+    (panels, Vec::new())
+}
+
+/// The panels that query the data sources `uids`, and the alert rules of the Prometheus
+/// service `prometheus`, with a selector whose source `wanted` accepts.
+fn readers(s: &Sourced, uids: &BTreeSet<String>, prometheus: &str, wanted: &dyn Fn(&Source) -> bool) -> (Vec<PanelRef>, Vec<String>) {
+    let index = &s.index;
+    // In the dashboards' own order.
+    let mut panels: Vec<PanelRef> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (p, queries) in index.panels.iter().zip(&s.panels) {
+        let hit = p.queries.iter().zip(queries).any(|(q, sources)| q.datasource.as_ref().is_some_and(|u| uids.contains(u)) && sources.iter().any(wanted));
+        if hit && seen.insert((p.dashboard.as_str(), p.title.as_str())) {
+            panels.push(PanelRef { dashboard: p.dashboard.clone(), panel: p.title.clone() });
+        }
+    }
+    let mut alerts = Vec::new();
+    let mut named = BTreeSet::new();
+    for (r, sources) in index.rules.iter().zip(&s.rules) {
+        if r.alert && r.prometheus == prometheus && sources.iter().any(wanted) && named.insert(r.name.as_str()) {
+            alerts.push(r.name.clone());
+        }
+    }
     (panels, alerts)
 }
 
@@ -219,14 +252,14 @@ fn lost_feeds(o: &Index, n: &Index, out: &mut Vec<Impact>) {
         let cause = format!("{signal} stop reaching {backend} ({})", why.join("; "));
         let uids = served_by(n, backend);
         if signal != "metrics" {
-            let (panels, alerts) = readers(n, &uids, None, None);
+            let (panels, alerts) = all_readers(n, &uids);
             out.push(impact(cause, Effect::LosesData, panels, alerts));
             continue;
         }
         // Judged by the old build's wiring: in the new one, no pipeline feeds the backend.
-        let judge = with_feeds(n, o);
-        let (panels, alerts) = readers(&judge, &uids, Some(backend), Some(&|s: &Source| *s == Source::Pipeline));
-        let (maybe_panels, maybe_alerts) = readers(&judge, &uids, Some(backend), Some(&|s: &Source| *s == Source::Unscoped));
+        let judge = Sourced::of(with_feeds(n, o));
+        let (panels, alerts) = readers(&judge, &uids, backend, &|s: &Source| *s == Source::Pipeline);
+        let (maybe_panels, maybe_alerts) = readers(&judge, &uids, backend, &|s: &Source| *s == Source::Unscoped);
         let maybe_panels: Vec<PanelRef> = maybe_panels.into_iter().filter(|p| !panels.contains(p)).collect();
         let maybe_alerts: Vec<String> = maybe_alerts.into_iter().filter(|a| !alerts.contains(a)).collect();
         let maybe = !maybe_panels.is_empty() || !maybe_alerts.is_empty();
@@ -279,7 +312,7 @@ fn datasources(o: &Index, n: &Index, out: &mut Vec<Impact>) {
         let one: BTreeSet<String> = [uid.clone()].into();
         match n.datasources.get(uid) {
             None => {
-                let (panels, _) = readers(n, &one, None, None);
+                let (panels, _) = all_readers(n, &one);
                 if !panels.is_empty() {
                     out.push(impact(format!("datasource {uid} removed"), Effect::LosesData, panels, Vec::new()));
                 }
@@ -290,10 +323,10 @@ fn datasources(o: &Index, n: &Index, out: &mut Vec<Impact>) {
                     !n.services.is_empty() && !n.services.contains(*s) && o.services.contains(*s) && !o.feeds.iter().any(|f| f.backend == **s)
                 });
                 if let Some(service) = gone {
-                    let (panels, _) = readers(n, &one, None, None);
+                    let (panels, _) = all_readers(n, &one);
                     out.push(impact(format!("datasource {uid} points at {service}, which is removed"), Effect::LosesData, panels, Vec::new()));
                 } else if after.value != before.value {
-                    let (panels, _) = readers(n, &one, None, None);
+                    let (panels, _) = all_readers(n, &one);
                     if !panels.is_empty() {
                         let fields = changed_fields(&before.value, &after.value);
                         out.push(impact(format!("datasource {uid} changed ({fields})"), Effect::Reads, panels, Vec::new()));
@@ -316,16 +349,18 @@ fn changed_fields(a: &serde_json::Value, b: &serde_json::Value) -> String {
 /// that scrape the collector's exporter are pipelines, followed by [`lost_feeds`].
 fn scrape_jobs(o: &Index, n: &Index, out: &mut Vec<Impact>) {
     let pipeline_jobs: BTreeSet<&str> = o.feeds.iter().chain(n.feeds.iter()).filter_map(|f| f.job.as_deref()).collect();
+    let new_jobs: BTreeMap<(&str, &str), &Job> = n.jobs.iter().map(|j| ((j.name.as_str(), j.prometheus.as_str()), j)).collect();
+    // Who selected a job, judged by the jobs that existed; made once, for the first change.
+    let mut judge: Option<Sourced> = None;
     for job in o.jobs.iter().filter(|j| !pipeline_jobs.contains(j.name.as_str())) {
-        let after = n.jobs.iter().find(|j| j.name == job.name && j.prometheus == job.prometheus);
+        let after = new_jobs.get(&(job.name.as_str(), job.prometheus.as_str())).copied();
         if after.is_some_and(|a| a.value == job.value) {
             continue;
         }
         let uids = served_by(n, &job.prometheus);
         let wanted = |s: &Source| *s == Source::Job(job.name.clone());
-        // Who selected it, judged by the jobs that existed.
-        let judge = Index { jobs: o.jobs.clone(), ..n.clone() };
-        let (panels, alerts) = readers(&judge, &uids, Some(&job.prometheus), Some(&wanted));
+        let judge = judge.get_or_insert_with(|| Sourced::of(Index { jobs: o.jobs.clone(), ..n.clone() }));
+        let (panels, alerts) = readers(judge, &uids, &job.prometheus, &wanted);
         match after {
             None => out.push(impact(format!("scrape job {} removed", job.name), Effect::LosesData, panels, alerts)),
             Some(a) if !panels.is_empty() || !alerts.is_empty() => {
@@ -340,17 +375,25 @@ fn scrape_jobs(o: &Index, n: &Index, out: &mut Vec<Impact>) {
 /// Recording rules removed or changed, and alert rules removed, followed to the queries of
 /// their output (the recorded metric, `ALERTS{alertname=...}`).
 fn rules(o: &Index, n: &Index, out: &mut Vec<Impact>) {
+    let mut new_rules: BTreeMap<(&str, bool, &str), &Rule> = BTreeMap::new();
+    for r in &n.rules {
+        // The first of a name, as a scan would find it.
+        new_rules.entry((r.name.as_str(), r.alert, r.prometheus.as_str())).or_insert(r);
+    }
+    let new_names: BTreeSet<&str> = n.rules.iter().map(|r| r.name.as_str()).collect();
+    // Made once, for the first change.
+    let mut judge: Option<Sourced> = None;
     for rule in &o.rules {
-        let after = n.rules.iter().find(|r| r.name == rule.name && r.alert == rule.alert && r.prometheus == rule.prometheus);
+        let after = new_rules.get(&(rule.name.as_str(), rule.alert, rule.prometheus.as_str())).copied();
         if after.is_some_and(|a| a.expr == rule.expr && a.labels == rule.labels) {
             continue;
         }
         let source = if rule.alert { Source::Alert(rule.name.clone()) } else { Source::Record(rule.name.clone()) };
         let wanted = |s: &Source| *s == source;
-        let judge = Index { rules: merged_rules(o, n), ..n.clone() };
+        let judge = judge.get_or_insert_with(|| Sourced::of(Index { rules: merged_rules(o, n), ..n.clone() }));
         let uids = served_by(n, &rule.prometheus);
-        let (panels, alerts) = readers(&judge, &uids, Some(&rule.prometheus), Some(&wanted));
-        let alerts: Vec<String> = alerts.into_iter().filter(|a| *a != rule.name && n.rules.iter().any(|r| r.name == *a)).collect();
+        let (panels, alerts) = readers(judge, &uids, &rule.prometheus, &wanted);
+        let alerts: Vec<String> = alerts.into_iter().filter(|a| *a != rule.name && new_names.contains(a.as_str())).collect();
         let what = if rule.alert { "alert rule" } else { "recording rule" };
         match after {
             None => {
@@ -370,7 +413,8 @@ fn rules(o: &Index, n: &Index, out: &mut Vec<Impact>) {
 /// output still names it.
 fn merged_rules(o: &Index, n: &Index) -> Vec<Rule> {
     let mut rules = n.rules.clone();
-    rules.extend(o.rules.iter().filter(|r| !n.rules.iter().any(|x| x.name == r.name && x.alert == r.alert)).cloned());
+    let kept: BTreeSet<(&str, bool)> = n.rules.iter().map(|r| (r.name.as_str(), r.alert)).collect();
+    rules.extend(o.rules.iter().filter(|r| !kept.contains(&(r.name.as_str(), r.alert))).cloned());
     rules
 }
 
@@ -378,6 +422,10 @@ fn merged_rules(o: &Index, n: &Index) -> Vec<Rule> {
 /// the rule is new (where does it page?).
 fn routing(o: &Index, n: &Index, out: &mut Vec<Impact>) {
     let Some(tree) = &n.route else { return };
+    let mut old_alerts: BTreeMap<(&str, &str), &Rule> = BTreeMap::new();
+    for r in o.rules.iter().filter(|r| r.alert) {
+        old_alerts.entry((r.name.as_str(), r.prometheus.as_str())).or_insert(r);
+    }
     for rule in n.rules.iter().filter(|r| r.alert) {
         let labels = |r: &Rule| {
             let mut l: BTreeMap<String, String> = r.labels.clone();
@@ -385,7 +433,7 @@ fn routing(o: &Index, n: &Index, out: &mut Vec<Impact>) {
             l
         };
         let now = routing::receivers(tree, &labels(rule));
-        let before = o.rules.iter().find(|r| r.alert && r.name == rule.name && r.prometheus == rule.prometheus);
+        let before = old_alerts.get(&(rule.name.as_str(), rule.prometheus.as_str())).copied();
         let was = match (before, &o.route) {
             (Some(b), Some(t)) => routing::receivers(t, &labels(b)),
             (Some(_), None) => Vec::new(),
