@@ -172,6 +172,24 @@ pub fn plan(desired: &[Unit], running: &[ContainerInfo], applied: Option<&BTreeM
     Plan { steps }
 }
 
+/// The container a build's service would be once switched to, as the runtime would report
+/// it: what an offline plan (the review's) takes the old build's services to be.
+pub fn as_running(d: &Unit) -> ContainerInfo {
+    let mut labels = d.container.labels.clone();
+    labels.insert(label::SPEC.to_owned(), d.spec_hash.clone());
+    ContainerInfo {
+        id: String::new(),
+        name: d.name.clone(),
+        image: d.container.image.clone(),
+        labels,
+        running: true,
+        health: None,
+        ports: Vec::new(),
+        addresses: BTreeMap::new(),
+        exit_code: None,
+    }
+}
+
 fn recreate_reason(c: &ContainerInfo, d: &Unit) -> Reason {
     if c.image != d.container.image {
         Reason::Image { from: c.image.clone(), to: d.container.image.clone() }
@@ -210,20 +228,10 @@ mod tests {
     use crate::model::Kind;
 
     fn running(u: &Unit, spec: &str) -> ContainerInfo {
-        let mut labels = BTreeMap::new();
-        labels.insert(label::SPEC.to_owned(), spec.to_owned());
-        labels.insert(label::SERVICE.to_owned(), u.service.clone());
-        ContainerInfo {
-            id: String::new(),
-            name: u.name.clone(),
-            image: u.container.image.clone(),
-            labels,
-            running: true,
-            health: None,
-            ports: Vec::new(),
-            addresses: BTreeMap::new(),
-            exit_code: None,
-        }
+        let mut c = as_running(u);
+        c.labels.insert(label::SPEC.to_owned(), spec.to_owned());
+        c.labels.insert(label::SERVICE.to_owned(), u.service.clone());
+        c
     }
 
     /// Each service is matched with its own container, left-over and gone containers are

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::Reading;
 use crate::plan::{Action, Reason};
-use crate::runtime::{ContainerInfo, label};
+use crate::runtime::ContainerInfo;
 
 /// One service's action, as the switch would print it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -24,7 +24,7 @@ pub fn simulate<'a>(old: Option<&'a Reading<'_>>, new: Option<&'a Reading<'_>>) 
     let activation = |r: &'a Reading<'_>| r.deployment.as_deref().map_err(Clone::clone);
     let old = old.map(activation).transpose()?;
     let new = new.map(activation).transpose()?;
-    let running: Vec<ContainerInfo> = old.iter().flat_map(|a| a.services.iter()).map(running).collect();
+    let running: Vec<ContainerInfo> = old.iter().flat_map(|a| a.services.iter()).map(crate::plan::as_running).collect();
     let applied: BTreeMap<String, String> =
         old.iter().flat_map(|a| a.services.iter()).map(|d| (d.service.clone(), d.config_hash.clone())).collect();
     let desired: &[crate::deployment::Unit] = new.map_or(&[], |a| &a.services);
@@ -46,23 +46,6 @@ pub fn simulate<'a>(old: Option<&'a Reading<'_>>, new: Option<&'a Reading<'_>>) 
             Step { service: s.service, action, reason }
         })
         .collect())
-}
-
-/// The container the old build's service would be, as the runtime would report it.
-fn running(d: &crate::deployment::Unit) -> ContainerInfo {
-    let mut labels = d.container.labels.clone();
-    labels.insert(label::SPEC.to_owned(), d.spec_hash.clone());
-    ContainerInfo {
-        id: String::new(),
-        name: d.name.clone(),
-        image: d.container.image.clone(),
-        labels,
-        running: true,
-        health: None,
-        ports: Vec::new(),
-        addresses: BTreeMap::new(),
-        exit_code: None,
-    }
 }
 
 /// `image grafana/loki:3.7.5 → grafana/loki:3.7.6` as `image 3.7.5 → 3.7.6` when only the
