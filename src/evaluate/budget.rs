@@ -9,10 +9,13 @@
 //! Each thread counts its own bytes: allocations add, frees subtract. The evaluation runs on
 //! a thread of its own, so its count is what the script holds.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
 
-/// The system allocator, counting bytes per thread.
+// mimalloc, not the C library's: a build is a great many small allocations (Cargo.toml).
+use mimalloc::MiMalloc as Inner;
+
+/// The process's allocator, counting bytes per thread.
 pub struct Counting;
 
 thread_local! {
@@ -28,12 +31,12 @@ fn signed(size: usize) -> isize {
     isize::try_from(size).unwrap_or(isize::MAX)
 }
 
-// SAFETY: every method forwards to `System` unchanged and only adds bookkeeping that neither
+// SAFETY: every method forwards to `Inner` unchanged and only adds bookkeeping that neither
 // allocates nor unwinds.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller's contract is passed on as it is.
-        let ptr = unsafe { System.alloc(layout) };
+        let ptr = unsafe { Inner.alloc(layout) };
         if !ptr.is_null() {
             add(signed(layout.size()));
         }
@@ -42,7 +45,7 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as for `alloc`.
-        let ptr = unsafe { System.alloc_zeroed(layout) };
+        let ptr = unsafe { Inner.alloc_zeroed(layout) };
         if !ptr.is_null() {
             add(signed(layout.size()));
         }
@@ -51,13 +54,13 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: as for `alloc`.
-        unsafe { System.dealloc(ptr, layout) };
+        unsafe { Inner.dealloc(ptr, layout) };
         add(-signed(layout.size()));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: as for `alloc`.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        let new = unsafe { Inner.realloc(ptr, layout, new_size) };
         if !new.is_null() {
             add(signed(new_size) - signed(layout.size()));
         }
