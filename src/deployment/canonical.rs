@@ -3,34 +3,29 @@
 //!
 //! JSON with every object's keys in byte order, whatever order the structs declare their
 //! fields in and whether or not some dependency turns on `serde_json`'s
-//! `preserve_order`; fields at their default are already left out by the types
-//! (`skip_serializing_if`), so a field added later with its default changes nothing here.
+//! `preserve_order` ([`super::sorted_json`]); fields at their default are already left
+//! out by the types (`skip_serializing_if`), so a field added later with its default
+//! changes nothing here.
 
 use serde::Serialize;
-use serde_json::Value;
 
-use super::{Container, label};
+use super::{Container, label, sorted_json};
 
 /// Domain of the spec hash, so no other blake3 hash of ours can equal one.
 const SPEC_DOMAIN: &[u8] = b"obsbuild-container-spec\0";
 
-fn value(v: &impl Serialize) -> Value {
-    // The document's types hold only strings, numbers, maps with string keys and
-    // sequences, which always convert; `Null` stands for the impossible rest.
-    let mut value = serde_json::to_value(v).unwrap_or(Value::Null);
-    // In place: a no-op walk without `preserve_order`, a sort of each object's keys with it.
-    value.sort_all_objects();
-    value
-}
+// The document's types hold only strings, numbers, maps with string keys and sequences,
+// which always write; an empty encoding stands for the impossible rest.
 
 /// The canonical bytes of `v`.
 pub fn encode(v: &impl Serialize) -> Vec<u8> {
-    serde_json::to_vec(&value(v)).unwrap_or_default()
+    sorted_json::write(v, false).unwrap_or_default()
 }
 
 /// The canonical text of `v`, indented for people reading a build.
 pub(super) fn pretty(v: &impl Serialize) -> String {
-    serde_json::to_string_pretty(&value(v)).unwrap_or_default()
+    // JSON is UTF-8: serde_json writes only whole characters.
+    String::from_utf8(sorted_json::write(v, true).unwrap_or_default()).unwrap_or_default()
 }
 
 /// The hash of a container's spec: what decides whether a running container still is what

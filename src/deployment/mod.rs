@@ -13,6 +13,7 @@
 //!   later with its default changes no byte of an existing build and no spec hash.
 
 mod canonical;
+mod sorted_json;
 mod v1;
 
 use std::collections::BTreeMap;
