@@ -32,14 +32,30 @@ pub fn info(project: &Path, inputs: &[String]) -> Option<GitInfo> {
     Some(GitInfo { commit, dirty })
 }
 
-/// The top of the git work tree that holds `dir`.
-pub fn toplevel(dir: &Path) -> Option<std::path::PathBuf> {
-    git(dir, &["rev-parse", "--show-toplevel"]).map(std::path::PathBuf::from)
+/// The top of the git work tree that holds `dir`, and where `dir` is inside it (`""` at
+/// the top, else `a/b/`): one `git rev-parse`, as a review starts with it.
+pub fn work_tree(dir: &Path) -> Option<(std::path::PathBuf, String)> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--show-toplevel", "--show-prefix"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    // One line each, the prefix's empty at the top; a path may hold any other byte.
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.strip_suffix('\n').unwrap_or(&text).splitn(2, '\n');
+    let top = lines.next().filter(|t| !t.is_empty())?;
+    Some((top.into(), lines.next().unwrap_or_default().to_owned()))
 }
 
 /// The commit `rev` names, or why it names none: a shallow clone is told how to get the
 /// history it lacks.
-pub fn commit(top: &Path, rev: &str) -> Result<String, String> {
+fn commit(top: &Path, rev: &str) -> Result<String, String> {
     if rev.starts_with('-') || rev.is_empty() {
         return Err(format!("`{rev}` is not a revision"));
     }
@@ -56,10 +72,6 @@ pub fn commit(top: &Path, rev: &str) -> Result<String, String> {
     Err(format!("`{rev}` is not a commit of the repository at `{}`", top.display()))
 }
 
-/// Where the current folder is inside its work tree: `""` at the top, else `a/b/`.
-pub fn prefix(dir: &Path) -> Option<String> {
-    git(dir, &["rev-parse", "--show-prefix"])
-}
 
 /// The `stacks/` and `lib/` of the project at `project` (a prefix such as `""` or `sub/`)
 /// in revision `rev`, read from git's objects: `ls-tree` for the entries, `cat-file
@@ -67,13 +79,28 @@ pub fn prefix(dir: &Path) -> Option<String> {
 /// filters) cannot change what is read, and nothing else of the repository is read: a
 /// file larger than `max_size` is listed but not loaded.
 pub fn snapshot(top: &Path, rev: &str, project: &str, max_size: u64) -> Result<GitTree, String> {
-    let commit = commit(top, rev)?;
+    if rev.starts_with('-') || rev.is_empty() {
+        return Err(format!("`{rev}` is not a revision"));
+    }
+    // `^{commit}`: a tag or a commit, never a tree or a blob. Listed at once; only when
+    // that fails is the revision looked at again, to say why.
     let listing = run_git(
         top,
-        &["ls-tree", "-r", "-l", "-z", "--full-tree", &commit, "--", &format!("{project}stacks"), &format!("{project}lib")],
+        &[
+            "ls-tree",
+            "-r",
+            "-l",
+            "-z",
+            "--full-tree",
+            "--end-of-options",
+            &format!("{rev}^{{commit}}"),
+            "--",
+            &format!("{project}stacks"),
+            &format!("{project}lib"),
+        ],
         None,
     )
-    .map_err(|e| format!("cannot list the files of `{rev}`: {e}"))?;
+    .map_err(|e| commit(top, rev).err().unwrap_or_else(|| format!("cannot list the files of `{rev}`: {e}")))?;
     let mut entries = BTreeMap::new();
     // Entries whose bytes are read: (project path, object id, whether it is a link).
     let mut wanted: Vec<(String, String, bool)> = Vec::new();

@@ -24,11 +24,10 @@ struct Tree {
 
 pub fn run(args: &Args, format: ReviewFormat, out: &Output) -> Result<u8, Error> {
     let cwd = std::env::current_dir().map_err(|e| Error::Message(format!("cannot read the current folder: {e}")))?;
-    let top = crate::git::toplevel(&cwd).ok_or_else(|| {
+    // The project may be a folder inside the repository: each revision is read there.
+    let (top, prefix) = crate::git::work_tree(&cwd).ok_or_else(|| {
         Error::Message(format!("`{}` is not in a git work tree; `--rev` compares git revisions of the project", cwd.display()))
     })?;
-    // The project may be a folder inside the repository: each revision is read there.
-    let prefix = crate::git::prefix(&cwd).unwrap_or_default();
     let limits = Limits::default();
     let at = |rev: &str| -> Result<Tree, Error> {
         let tree = crate::git::snapshot(Path::new(&top), rev, &prefix, limits.max_file_size).map_err(Error::Message)?;
