@@ -6,4 +6,4 @@ pub mod hosts;
 mod steps;
 
 pub use desired::{config_hashes, deployment};
-pub use steps::{Action, Plan, Reason, Step, as_running, plan};
+pub use steps::{Action, Decision, Plan, Reason, Step, as_running, decide, plan};

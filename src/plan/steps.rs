@@ -130,6 +130,26 @@ impl Plan {
 /// current generation), `None` when unknown: then a running service whose spec matches is
 /// restarted to be sure it reads the target config.
 pub fn plan(desired: &[Unit], running: &[ContainerInfo], applied: Option<&BTreeMap<String, String>>) -> Plan {
+    let steps = decide(desired, running, applied)
+        .into_iter()
+        .map(|d| Step { service: d.service.to_owned(), action: d.action, reason: d.reason, current: d.current.cloned(), desired: d.desired.cloned() })
+        .collect();
+    Plan { steps }
+}
+
+/// A [`Step`] decided, before anything is copied: what an offline plan (the review's)
+/// reads without the containers' specs.
+#[derive(Debug)]
+pub struct Decision<'a> {
+    pub service: &'a str,
+    pub action: Action,
+    pub reason: Reason,
+    pub current: Option<&'a ContainerInfo>,
+    pub desired: Option<&'a Unit>,
+}
+
+/// The steps of [`plan`], in its order, borrowing what they are about.
+pub fn decide<'a>(desired: &'a [Unit], running: &'a [ContainerInfo], applied: Option<&BTreeMap<String, String>>) -> Vec<Decision<'a>> {
     let mut steps = Vec::new();
     let wanted: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
     let services: BTreeSet<&str> = desired.iter().map(|d| d.service.as_str()).collect();
@@ -140,8 +160,8 @@ pub fn plan(desired: &[Unit], running: &[ContainerInfo], applied: Option<&BTreeM
         by_name.entry(c.name.as_str()).or_insert(c);
     }
     for d in order(desired) {
-        let current = by_name.get(d.name.as_str()).map(|c| (*c).clone());
-        let (action, reason) = match &current {
+        let current = by_name.get(d.name.as_str()).copied();
+        let (action, reason) = match current {
             None => (Action::Create, Reason::NotRunning),
             Some(c) if c.label(label::SPEC) != Some(d.spec_hash.as_str()) => (Action::Recreate, recreate_reason(c, d)),
             // A container mounts a secret file by inode: a new value needs a new container.
@@ -160,16 +180,16 @@ pub fn plan(desired: &[Unit], running: &[ContainerInfo], applied: Option<&BTreeM
                 }
             },
         };
-        steps.push(Step { service: d.service.clone(), action, reason, current, desired: Some(d.clone()) });
+        steps.push(Decision { service: &d.service, action, reason, current, desired: Some(d) });
     }
     let mut extra: Vec<&ContainerInfo> = running.iter().filter(|c| !wanted.contains(c.name.as_str())).collect();
     extra.sort_by(|a, b| a.name.cmp(&b.name));
     for c in extra {
-        let service = c.label(label::SERVICE).unwrap_or(&c.name).to_owned();
-        let reason = if services.contains(service.as_str()) { Reason::LeftOver } else { Reason::Gone };
-        steps.push(Step { service, action: Action::Remove, reason, current: Some(c.clone()), desired: None });
+        let service = c.label(label::SERVICE).unwrap_or(&c.name);
+        let reason = if services.contains(service) { Reason::LeftOver } else { Reason::Gone };
+        steps.push(Decision { service, action: Action::Remove, reason, current: Some(c), desired: None });
     }
-    Plan { steps }
+    steps
 }
 
 /// The container a build's service would be once switched to, as the runtime would report

@@ -28,22 +28,21 @@ pub fn simulate<'a>(old: Option<&'a Reading<'_>>, new: Option<&'a Reading<'_>>) 
     let applied: BTreeMap<String, String> =
         old.iter().flat_map(|a| a.services.iter()).map(|d| (d.service.clone(), d.config_hash.clone())).collect();
     let desired: &[crate::deployment::Unit] = new.map_or(&[], |a| &a.services);
-    let plan = crate::plan::plan(desired, &running, Some(&applied));
+    let plan = crate::plan::decide(desired, &running, Some(&applied));
     let old_secrets: BTreeMap<&str, _> =
         old.iter().flat_map(|a| a.services.iter()).map(|d| (d.service.as_str(), &d.secrets)).collect();
     Ok(plan
-        .steps
         .into_iter()
         .map(|s| {
             // Secret values are read at switch time; a build only shows that where a value
             // comes from changed, and the switch recreates the service when the value differs.
-            let secrets_moved = s.desired.as_ref().is_some_and(|d| old_secrets.get(d.service.as_str()).is_some_and(|o| **o != d.secrets));
+            let secrets_moved = s.desired.is_some_and(|d| old_secrets.get(d.service.as_str()).is_some_and(|o| **o != d.secrets));
             let (action, reason) = if s.action == Action::Keep && secrets_moved {
                 (Action::Recreate, Reason::SecretSource)
             } else {
                 (s.action, s.reason)
             };
-            Step { service: s.service, action, reason }
+            Step { service: s.service.to_owned(), action, reason }
         })
         .collect())
 }
