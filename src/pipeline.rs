@@ -6,6 +6,8 @@ use std::sync::Arc;
 use crate::evaluate::{self, Evaluation, Failure, Limits, Source, Trace, WorkTree};
 use crate::build::Build;
 use crate::{deployment, plan, render};
+use crate::diff::semantic::Reading;
+use crate::diff::semantic::impact::Index;
 use crate::validate;
 
 /// A stack's evaluation and its rendered files.
@@ -19,6 +21,9 @@ pub struct Built {
     /// schema's range, a section a schema leaves unchecked): `check` lists them, so
     /// "valid" never covers them silently.
     pub not_checked: Vec<validate::schema::NotChecked>,
+    /// What reads what in the build (panels, rules, scrape jobs, pipelines): worked out for
+    /// the checks of the rendered files, and kept for a review's impacts.
+    pub index: Index,
 }
 
 /// Evaluates, checks and renders the stack script at `script`. Reads the script and its
@@ -36,17 +41,17 @@ pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Res
     let evaluation = evaluate::evaluate_source(source.clone(), main, limits, Trace::Fast)
         .or_else(|f| if f.diagnostics.0.iter().any(evaluate::wants_call_stack) { evaluate::evaluate_source(source.clone(), main, limits, Trace::CallStack) } else { Err(f) })?;
     match checked(&evaluation) {
-        Ok((warnings, build)) if !warnings.iter().any(evaluate::wants_call_stack) => {
+        Ok((warnings, build, index)) if !warnings.iter().any(evaluate::wants_call_stack) => {
             let not_checked = validate::schema::not_checked(&evaluation.stack);
-            Ok(Built { evaluation, build, warnings, not_checked })
+            Ok(Built { evaluation, build, warnings, not_checked, index })
         }
         // Declarations made by the library carry the library's line; evaluate again with
         // the call stack so the diagnostics point at the user's lines.
         Ok(_) => {
             let precise = evaluate::evaluate_source(source, main, limits, Trace::CallStack)?;
-            let (warnings, build) = checked(&precise).map_err(|diagnostics| Failure { diagnostics, sources: precise.sources.clone() })?;
+            let (warnings, build, index) = checked(&precise).map_err(|diagnostics| Failure { diagnostics, sources: precise.sources.clone() })?;
             let not_checked = validate::schema::not_checked(&precise.stack);
-            Ok(Built { evaluation: precise, build, warnings, not_checked })
+            Ok(Built { evaluation: precise, build, warnings, not_checked, index })
         }
         Err(diagnostics) => {
             if diagnostics.0.iter().any(evaluate::wants_call_stack) {
@@ -61,7 +66,7 @@ pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Res
 }
 
 /// Validates and renders, then runs the checks that read the rendered files.
-fn checked(evaluation: &Evaluation) -> Result<(Vec<crate::diagnostic::Diagnostic>, Build), crate::diagnostic::Diagnostics> {
+fn checked(evaluation: &Evaluation) -> Result<(Vec<crate::diagnostic::Diagnostic>, Build, Index), crate::diagnostic::Diagnostics> {
     let mut warnings = validate::validate(&evaluation.stack, &evaluation.sources)?;
     let mut build = render::render(&evaluation.stack);
     // Last: it hashes the config files each service reads.
@@ -69,7 +74,8 @@ fn checked(evaluation: &Evaluation) -> Result<(Vec<crate::diagnostic::Diagnostic
     let document = crate::build::Document::new(crate::build::FileKind::Deployment, None, None);
     build.add_document(deployment::FILE.to_owned(), deployment.to_file(), document);
     build.deployment = Some(deployment);
-    warnings.extend(validate::rendered(&evaluation.stack, &evaluation.sources, &build));
+    let index = Index::of(&Reading::of(&build));
+    warnings.extend(validate::rendered(&evaluation.stack, &evaluation.sources, &index));
     warnings.sort_by(|a, b| a.span.cmp(&b.span).then_with(|| a.message.cmp(&b.message)));
-    Ok((warnings, build))
+    Ok((warnings, build, index))
 }

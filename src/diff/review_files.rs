@@ -40,7 +40,7 @@ pub fn stack(name: &str, old: &Side, new: &Side) -> StackFiles {
     };
     fn files(s: &Side) -> Option<&Files> {
         match s {
-            Side::Built(b) => Some(&b.files),
+            Side::Built(b, _) => Some(&b.files),
             _ => None,
         }
     }
@@ -155,7 +155,7 @@ mod tests {
     use super::*;
 
     fn files(pairs: &[(&str, &str)]) -> Side {
-        Side::Built(Box::new(crate::build::Build::new("s", pairs.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect())))
+        Side::Built(Box::new(crate::build::Build::new("s", pairs.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect())), None)
     }
 
     #[test]

@@ -109,6 +109,17 @@ thread_local! {
     static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
 }
 
+/// The readings this thread kept, taken from it.
+pub struct Readings(#[allow(dead_code)] Memo);
+
+/// Takes this thread's readings away, leaving it none: a thread about to end gives them to
+/// a caller that lets them go with the process (`cli::discard`) instead of freeing a
+/// fleet's syntax trees on the way out.
+#[must_use]
+pub fn take_readings() -> Readings {
+    Readings(MEMO.try_with(|m| std::mem::take(&mut *m.borrow_mut())).unwrap_or_default())
+}
+
 /// Whether `expr` holds something [`grafana::substitute`] stands a value in for: a `$` or
 /// a `[[`. Without either the substituted text is `expr` itself.
 fn has_variables(expr: &str) -> bool {

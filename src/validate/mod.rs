@@ -72,9 +72,10 @@ pub fn validate(stack: &Stack, sources: &Sources) -> Result<Vec<Diagnostic>, Dia
 }
 
 /// The checks judged on the rendered files of a stack that passed [`validate`] (what its
-/// panels and rules select): warnings only, in script order.
-pub fn rendered(stack: &Stack, sources: &Sources, build: &crate::build::Build) -> Vec<Diagnostic> {
+/// panels and rules select), read through the build's impact `index`: warnings only, in
+/// script order.
+pub fn rendered(stack: &Stack, sources: &Sources, index: &crate::diff::semantic::impact::Index) -> Vec<Diagnostic> {
     let mut check = Check { stack, sources, found: Vec::new() };
-    selects::check(&mut check, build);
+    selects::check(&mut check, index);
     Diagnostics(check.found).sorted().0
 }

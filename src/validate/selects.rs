@@ -10,8 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Check;
 use crate::diagnostic::Span;
-use crate::build::Build;
-use crate::diff::semantic::Reading;
 use crate::diff::semantic::impact::promql::{self, Matcher, Op, Selector};
 use crate::diff::semantic::impact::{self, Index};
 use crate::model::{Component, Kind, Service, Stack};
@@ -56,15 +54,14 @@ struct Reader<'a> {
     prometheus: String,
 }
 
-pub fn check(check: &mut Check, build: &Build) {
-    let index = Index::of(&Reading::of(build));
+pub fn check(check: &mut Check, index: &Index) {
     let mut readers: Vec<(Reader, &str)> = Vec::new();
     for s in check.stack.services.values() {
         match &s.component {
             Component::Grafana(g) => {
                 for d in &g.dashboards {
                     for p in &d.panels {
-                        let Some(prometheus) = p.datasource.as_deref().and_then(|uid| prometheus_of(&index, uid)) else { continue };
+                        let Some(prometheus) = p.datasource.as_deref().and_then(|uid| prometheus_of(index, uid)) else { continue };
                         for q in &p.queries {
                             let what = format!("panel `{}` of dashboard `{}`", p.title, d.uid);
                             readers.push((Reader { what, span: &d.span, needle: p.title.clone(), prometheus: prometheus.clone() }, &q.expr));
@@ -93,7 +90,7 @@ pub fn check(check: &mut Check, build: &Build) {
     for (reader, expr) in readers {
         let known = known.entry(reader.prometheus.clone()).or_insert_with(|| Known {
             // A scrape job that relabels `job` can give it any value: nothing to judge.
-            jobs: (!rewrites_job(&index, &reader.prometheus)).then(|| impact::known_jobs(&index, &reader.prometheus)),
+            jobs: (!rewrites_job(index, &reader.prometheus)).then(|| impact::known_jobs(index, &reader.prometheus)),
             recorded: recorded(check.stack, &reader.prometheus),
         });
         for selector in promql::selectors(expr) {

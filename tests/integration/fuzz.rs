@@ -141,7 +141,7 @@ fn one(text: &str) -> Result<bool, TestCaseError> {
             let (rendered, read) = (obsbuild::diff::semantic::Reading::of(&build), obsbuild::diff::semantic::Reading::of(&stored));
             prop_assert_eq!(&rendered.files, &read.files, "{}", text);
             prop_assert_eq!(&rendered.deployment, &read.deployment, "{}", text);
-            let side = obsbuild::diff::semantic::render::Side::Built(Box::new(build.clone()));
+            let side = obsbuild::diff::semantic::render::Side::Built(Box::new(build.clone()), None);
             let absent = obsbuild::diff::semantic::render::Side::Absent;
             let review = obsbuild::diff::semantic::render::stack("fuzz", &absent, &side, Default::default());
             prop_assert_eq!(review.status, obsbuild::diff::semantic::render::Status::Added);

@@ -147,7 +147,8 @@ fn side(source: &Arc<dyn Source>, name: &str, limits: &Limits) -> Side {
             // The review reads the build; the evaluation behind it goes back with the
             // process, on this side's thread rather than freed on the review's critical path.
             crate::cli::discard::discard(built.evaluation);
-            Side::Built(Box::new(built.build))
+            crate::cli::discard::discard(crate::promql::take_readings());
+            Side::Built(Box::new(built.build), Some(Box::new(built.index)))
         }
         Err(f) => Side::Failed(crate::diagnostic::render_all(&f.diagnostics.0, &f.sources, crate::diagnostic::Paint::Plain)),
     }

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use super::impact::{self, Effect, Impact};
+use super::impact::{self, Effect, Impact, Index};
 use super::plan::{self, Step};
 use super::{Area, Change, Kind, Options, Reading};
 use crate::build::{Build, FileKind};
@@ -25,8 +25,10 @@ pub enum Side {
     Absent,
     /// The script exists but does not evaluate, validate or render; the diagnostics.
     Failed(String),
-    /// Built, with what each file holds when it was rendered in this process.
-    Built(Box<Build>),
+    /// Built, with what each file holds when it was rendered in this process, and what
+    /// reads what in it if the build's checks already worked that out (else the review
+    /// does).
+    Built(Box<Build>, Option<Box<Index>>),
 }
 
 /// What happened to one stack.
@@ -75,11 +77,19 @@ impl Review {
     }
 }
 
+/// The index a side's checks made, or one made here.
+fn indexed<'a>(side: &'a Side, reading: &Reading) -> std::borrow::Cow<'a, Index> {
+    match side {
+        Side::Built(_, Some(index)) => std::borrow::Cow::Borrowed(&**index),
+        _ => std::borrow::Cow::Owned(Index::of(reading)),
+    }
+}
+
 /// Compares one stack's two sides.
 pub fn stack(name: &str, old: &Side, new: &Side, options: Options) -> StackReview {
     fn build(s: &Side) -> Option<Reading<'_>> {
         match s {
-            Side::Built(b) => Some(Reading::of(b)),
+            Side::Built(b, _) => Some(Reading::of(b)),
             _ => None,
         }
     }
@@ -102,7 +112,9 @@ pub fn stack(name: &str, old: &Side, new: &Side, options: Options) -> StackRevie
     // longest, for a fleet) on a thread of their own.
     let (mut changes, plan, impacts) = std::thread::scope(|scope| {
         let impacts = scope.spawn(|| match (&a, &b) {
-            (Some(x), Some(y)) if status == Status::Changed => impact::impacts(x, y),
+            (Some(x), Some(y)) if status == Status::Changed => {
+                impact::between(&indexed(old, x), &indexed(new, y))
+            }
             _ => Vec::new(),
         });
         let changes = if failure.is_some() { Vec::new() } else { super::changes(a.as_ref().unwrap_or(&empty), b.as_ref().unwrap_or(&empty), options) };

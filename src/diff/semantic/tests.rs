@@ -135,8 +135,8 @@ fn unknown_files_fall_back_to_paths_or_lines() {
 #[test]
 fn review_renderings_summarise_first_and_colour_only_when_asked() {
     use render::{Review, Side};
-    let old = Side::Built(Box::new(build(&[("configs/loki.yaml", "limits_config:\n  retention_period: 720h\n")])));
-    let new = Side::Built(Box::new(build(&[("configs/loki.yaml", "limits_config:\n  retention_period: 168h\n")])));
+    let old = Side::Built(Box::new(build(&[("configs/loki.yaml", "limits_config:\n  retention_period: 720h\n")])), None);
+    let new = Side::Built(Box::new(build(&[("configs/loki.yaml", "limits_config:\n  retention_period: 168h\n")])), None);
     let review = Review {
         old: "main".to_owned(),
         new: "work tree".to_owned(),

@@ -86,13 +86,18 @@ pub struct Impact {
 /// Every impact of going from `old` to `new`.
 #[must_use]
 pub fn impacts(old: &Reading, new: &Reading) -> Vec<Impact> {
-    let (o, n) = (Index::of(old), Index::of(new));
+    between(&Index::of(old), &Index::of(new))
+}
+
+/// [`impacts`] between two builds already indexed.
+#[must_use]
+pub fn between(o: &Index, n: &Index) -> Vec<Impact> {
     let mut out = Vec::new();
-    lost_feeds(&o, &n, &mut out);
-    datasources(&o, &n, &mut out);
-    scrape_jobs(&o, &n, &mut out);
-    rules(&o, &n, &mut out);
-    routing(&o, &n, &mut out);
+    lost_feeds(o, n, &mut out);
+    datasources(o, n, &mut out);
+    scrape_jobs(o, n, &mut out);
+    rules(o, n, &mut out);
+    routing(o, n, &mut out);
     out
 }
 
