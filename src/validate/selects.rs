@@ -93,7 +93,7 @@ pub fn check(check: &mut Check, index: &Index) {
             jobs: (!rewrites_job(index, &reader.prometheus)).then(|| impact::known_jobs(index, &reader.prometheus)),
             recorded: recorded(check.stack, &reader.prometheus),
         });
-        for selector in promql::selectors(expr) {
+        for selector in promql::selectors(expr).iter() {
             selects(check, &reader, &selector, known.jobs.as_ref(), &known.recorded);
         }
     }

@@ -4,10 +4,12 @@
 //! build's bytes), so it sees exactly what the running stack would.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::super::Reading;
+use super::promql::{Selector, selectors};
 use crate::build::FileKind;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +25,9 @@ pub struct Datasource {
 pub struct Query {
     pub datasource: Option<String>,
     pub expr: String,
+    /// What `expr` selects, read once: on the thread that built the index, whose PromQL
+    /// readings validation has made already.
+    pub selectors: Arc<[Selector]>,
 }
 
 #[derive(Clone, Debug)]
@@ -40,6 +45,8 @@ pub struct Rule {
     pub name: String,
     pub alert: bool,
     pub expr: String,
+    /// As for [`Query::selectors`].
+    pub selectors: Arc<[Selector]>,
     pub labels: BTreeMap<String, String>,
     pub value: Value,
 }
@@ -163,13 +170,13 @@ impl Index {
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .map(|t| Query {
-                    datasource: self.datasource_uid(t.get("datasource")).or_else(|| panel_ds.clone()),
-                    expr: ["expr", "query"].iter().find_map(|k| t.get(*k).and_then(Value::as_str)).unwrap_or_default().to_owned(),
+                .map(|t| {
+                    let expr = ["expr", "query"].iter().find_map(|k| t.get(*k).and_then(Value::as_str)).unwrap_or_default();
+                    Query { datasource: self.datasource_uid(t.get("datasource")).or_else(|| panel_ds.clone()), expr: expr.to_owned(), selectors: selectors(expr) }
                 })
                 .collect();
             if queries.is_empty() && panel_ds.is_some() {
-                queries.push(Query { datasource: panel_ds, expr: String::new() });
+                queries.push(Query { datasource: panel_ds, expr: String::new(), selectors: Arc::new([]) });
             }
             let title = p.get("title").and_then(Value::as_str).unwrap_or("(untitled)").to_owned();
             self.panels.push(Panel { dashboard: dashboard.to_owned(), title, queries });
@@ -225,8 +232,9 @@ fn rules(prometheus: &str, v: &Value) -> Vec<Rule> {
                 .flatten()
                 .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
                 .collect();
-            let expr = r.get("expr").and_then(Value::as_str).unwrap_or_default().to_owned();
-            out.push(Rule { prometheus: prometheus.to_owned(), name: name.to_owned(), alert, expr, labels, value: r.clone() });
+            let expr = r.get("expr").and_then(Value::as_str).unwrap_or_default();
+            let selectors = selectors(expr);
+            out.push(Rule { prometheus: prometheus.to_owned(), name: name.to_owned(), alert, expr: expr.to_owned(), selectors, labels, value: r.clone() });
         }
     }
     out

@@ -12,6 +12,7 @@
 mod index;
 pub mod promql;
 mod routing;
+mod sourced;
 
 #[cfg(test)]
 mod tests;
@@ -24,7 +25,7 @@ use serde::Serialize;
 use super::Reading;
 pub use index::Index;
 use index::{Feed, Job, Rule};
-use promql::Selector;
+use sourced::{Source, Sourced};
 
 /// The `job` values the Prometheus service `prometheus` has series under: its scrape jobs'
 /// names, and the `service.name` of each app pushing to a collector whose pipeline feeds
@@ -101,111 +102,6 @@ pub fn between(o: &Index, n: &Index) -> Vec<Impact> {
     out
 }
 
-/// Where a selector's series come from, as far as the build tells.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Source {
-    /// A collector pipeline (pushed, or scraped from the collector's `prometheus` exporter).
-    Pipeline,
-    /// A collector pipeline or a scrape job: the selector names no `job`, and a pipeline
-    /// feeds its Prometheus.
-    Unscoped,
-    /// A scrape job, selected by a `job` matcher.
-    Job(String),
-    /// A recording rule's output.
-    Record(String),
-    /// `ALERTS` of an alert rule.
-    Alert(String),
-}
-
-/// The sources of `selector` on the Prometheus service `prometheus`. A recorded metric has
-/// its rule as a source, and whatever the rule's own query reads.
-fn sources(index: &Index, prometheus: &str, selector: &Selector) -> BTreeSet<Source> {
-    sources_within(index, prometheus, selector, 0)
-}
-
-fn sources_within(index: &Index, prometheus: &str, selector: &Selector, depth: usize) -> BTreeSet<Source> {
-    let mut out = BTreeSet::new();
-    let metric = selector.metric.as_deref().unwrap_or_default();
-    if metric == "ALERTS" || metric == "ALERTS_FOR_STATE" {
-        let names = selector.on("alertname").collect::<Vec<_>>();
-        if !names.is_empty() {
-            for r in index.rules.iter().filter(|r| r.alert && r.prometheus == prometheus && names.iter().all(|m| m.accepts(&r.name))) {
-                out.insert(Source::Alert(r.name.clone()));
-            }
-        }
-        return out;
-    }
-    if let Some(rule) = index.rules.iter().find(|r| !r.alert && r.prometheus == prometheus && r.name == metric) {
-        out.insert(Source::Record(metric.to_owned()));
-        // Rules recording each other in a loop would be refused by Prometheus; stop anyway.
-        if depth < 8 {
-            for s in promql::selectors(&rule.expr) {
-                out.extend(sources_within(index, prometheus, &s, depth + 1));
-            }
-        }
-        return out;
-    }
-    let pipeline_jobs: BTreeSet<&str> = index.feeds.iter().filter(|f| f.backend == prometheus).filter_map(|f| f.job.as_deref()).collect();
-    // `up` and `scrape_*` are written by Prometheus for each scrape, never pushed.
-    let scraped_only = metric == "up" || metric.starts_with("scrape_");
-    let fed = index.fed("metrics", prometheus) && !scraped_only;
-    let job_matchers: Vec<_> = selector.on("job").collect();
-    if job_matchers.is_empty() {
-        if fed {
-            out.insert(Source::Unscoped);
-        }
-        return out;
-    }
-    let jobs: Vec<&str> = index
-        .jobs
-        .iter()
-        .filter(|j| j.prometheus == prometheus && job_matchers.iter().all(|m| m.accepts(&j.name)))
-        .map(|j| j.name.as_str())
-        .collect();
-    for j in &jobs {
-        out.insert(if pipeline_jobs.contains(j) { Source::Pipeline } else { Source::Job((*j).to_owned()) });
-    }
-    // A `job` no scrape job has comes with the series: pushed, or kept by the collector
-    // exporter's `honor_labels` (an app's `service.name`).
-    if jobs.is_empty() && fed {
-        out.insert(Source::Pipeline);
-    }
-    out
-}
-
-/// What each panel query and each alert rule of an index reads, worked out once. Every
-/// removed or changed job and rule asks the same question of every reader: asked afresh each
-/// time, a fleet of N services (N jobs, N rules, N panels, all changed) was N^3 matcher calls.
-struct Sourced {
-    index: Index,
-    /// Per panel of `index.panels`, per query: the sources of its selectors.
-    panels: Vec<Vec<BTreeSet<Source>>>,
-    /// Per rule of `index.rules`: the sources of its expression's selectors (alert rules only).
-    rules: Vec<BTreeSet<Source>>,
-}
-
-impl Sourced {
-    fn of(index: Index) -> Sourced {
-        let at = &index;
-        let read = |server: &str, expr: &str| -> BTreeSet<Source> { promql::selectors(expr).iter().flat_map(|s| sources(at, server, s)).collect() };
-        let panels = at
-            .panels
-            .iter()
-            .map(|p| {
-                p.queries
-                    .iter()
-                    .map(|q| {
-                        let server = q.datasource.as_ref().and_then(|uid| at.datasources.get(uid)).and_then(|d| d.service.as_deref()).unwrap_or_default();
-                        read(server, &q.expr)
-                    })
-                    .collect()
-            })
-            .collect();
-        let rules = at.rules.iter().map(|r| if r.alert { read(&r.prometheus, &r.expr) } else { BTreeSet::new() }).collect();
-        Sourced { index, panels, rules }
-    }
-}
-
 /// Every panel of `index` that queries one of the data sources `uids`, in the dashboards'
 /// own order, and no alert rule.
 fn all_readers(index: &Index, uids: &BTreeSet<String>) -> (Vec<PanelRef>, Vec<String>) {
@@ -218,29 +114,6 @@ fn all_readers(index: &Index, uids: &BTreeSet<String>) -> (Vec<PanelRef>, Vec<St
         }
     }
     (panels, Vec::new())
-}
-
-/// The panels that query the data sources `uids`, and the alert rules of the Prometheus
-/// service `prometheus`, with a selector whose source `wanted` accepts.
-fn readers(s: &Sourced, uids: &BTreeSet<String>, prometheus: &str, wanted: &dyn Fn(&Source) -> bool) -> (Vec<PanelRef>, Vec<String>) {
-    let index = &s.index;
-    // In the dashboards' own order.
-    let mut panels: Vec<PanelRef> = Vec::new();
-    let mut seen = BTreeSet::new();
-    for (p, queries) in index.panels.iter().zip(&s.panels) {
-        let hit = p.queries.iter().zip(queries).any(|(q, sources)| q.datasource.as_ref().is_some_and(|u| uids.contains(u)) && sources.iter().any(wanted));
-        if hit && seen.insert((p.dashboard.as_str(), p.title.as_str())) {
-            panels.push(PanelRef { dashboard: p.dashboard.clone(), panel: p.title.clone() });
-        }
-    }
-    let mut alerts = Vec::new();
-    let mut named = BTreeSet::new();
-    for (r, sources) in index.rules.iter().zip(&s.rules) {
-        if r.alert && r.prometheus == prometheus && sources.iter().any(wanted) && named.insert(r.name.as_str()) {
-            alerts.push(r.name.clone());
-        }
-    }
-    (panels, alerts)
 }
 
 /// The data source UIDs served by `service`.
@@ -263,8 +136,8 @@ fn lost_feeds(o: &Index, n: &Index, out: &mut Vec<Impact>) {
         }
         // Judged by the old build's wiring: in the new one, no pipeline feeds the backend.
         let judge = Sourced::of(with_feeds(n, o));
-        let (panels, alerts) = readers(&judge, &uids, backend, &|s: &Source| *s == Source::Pipeline);
-        let (maybe_panels, maybe_alerts) = readers(&judge, &uids, backend, &|s: &Source| *s == Source::Unscoped);
+        let (panels, alerts) = judge.readers(&uids, backend, &Source::Pipeline);
+        let (maybe_panels, maybe_alerts) = judge.readers(&uids, backend, &Source::Unscoped);
         let maybe_panels: Vec<PanelRef> = maybe_panels.into_iter().filter(|p| !panels.contains(p)).collect();
         let maybe_alerts: Vec<String> = maybe_alerts.into_iter().filter(|a| !alerts.contains(a)).collect();
         let maybe = !maybe_panels.is_empty() || !maybe_alerts.is_empty();
@@ -363,9 +236,8 @@ fn scrape_jobs(o: &Index, n: &Index, out: &mut Vec<Impact>) {
             continue;
         }
         let uids = served_by(n, &job.prometheus);
-        let wanted = |s: &Source| *s == Source::Job(job.name.clone());
         let judge = judge.get_or_insert_with(|| Sourced::of(Index { jobs: o.jobs.clone(), ..n.clone() }));
-        let (panels, alerts) = readers(judge, &uids, &job.prometheus, &wanted);
+        let (panels, alerts) = judge.readers(&uids, &job.prometheus, &Source::Job(job.name.clone()));
         match after {
             None => out.push(impact(format!("scrape job {} removed", job.name), Effect::LosesData, panels, alerts)),
             Some(a) if !panels.is_empty() || !alerts.is_empty() => {
@@ -394,10 +266,9 @@ fn rules(o: &Index, n: &Index, out: &mut Vec<Impact>) {
             continue;
         }
         let source = if rule.alert { Source::Alert(rule.name.clone()) } else { Source::Record(rule.name.clone()) };
-        let wanted = |s: &Source| *s == source;
         let judge = judge.get_or_insert_with(|| Sourced::of(Index { rules: merged_rules(o, n), ..n.clone() }));
         let uids = served_by(n, &rule.prometheus);
-        let (panels, alerts) = readers(judge, &uids, &rule.prometheus, &wanted);
+        let (panels, alerts) = judge.readers(&uids, &rule.prometheus, &source);
         let alerts: Vec<String> = alerts.into_iter().filter(|a| *a != rule.name && new_names.contains(a.as_str())).collect();
         let what = if rule.alert { "alert rule" } else { "recording rule" };
         match after {

@@ -2,6 +2,10 @@
 //! matchers), taken from the parsed query ([`crate::promql`], Grafana's variables stood in
 //! for), so the review reads a query the way validation does.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use crate::promql::MatchOp;
 use crate::promql::grafana::IN_STRING;
 
@@ -59,11 +63,36 @@ impl Selector {
     }
 }
 
+/// Most query texts [`selectors`] keeps the reading of at once; past it, it starts over.
+const KEPT: usize = 1 << 16;
+
+thread_local! {
+    /// The selectors of each query text read on this thread: a build's checks and its
+    /// impact index read every rule and panel query, and regular expressions are compiled
+    /// once per text.
+    static READ: RefCell<HashMap<String, Arc<[Selector]>>> = RefCell::new(HashMap::new());
+}
+
 /// Every vector selector of `expr`, in order; none when it does not parse (an impact the
 /// review cannot see is left out, not made up). A selector with `or` alternatives gives
 /// one selector each.
 #[must_use]
-pub fn selectors(expr: &str) -> Vec<Selector> {
+pub fn selectors(expr: &str) -> Arc<[Selector]> {
+    if let Ok(Some(hit)) = READ.try_with(|r| r.borrow().get(expr).cloned()) {
+        return hit;
+    }
+    let read: Arc<[Selector]> = read(expr).into();
+    let _ = READ.try_with(|r| {
+        let mut r = r.borrow_mut();
+        if r.len() >= KEPT {
+            r.clear();
+        }
+        r.insert(expr.to_owned(), read.clone());
+    });
+    read
+}
+
+fn read(expr: &str) -> Vec<Selector> {
     let Some(parsed) = crate::promql::read_grafana(expr) else { return Vec::new() };
     let mut out = Vec::new();
     for v in crate::promql::vector_selectors(&parsed) {

@@ -155,6 +155,24 @@ fn scrape_jobs_removed_or_changed_reach_what_selects_them() {
     );
 }
 
+/// `job="x"` is looked up, not scanned for: the other `job` matchers beside it still judge
+/// it, and a job of that name on another Prometheus is not it.
+#[test]
+fn an_exact_job_matcher_is_judged_with_the_matchers_beside_it() {
+    let panels = [
+        ("Exact", "prom", "up{job=\"node\"}"),
+        ("Excluded again", "prom", "up{job=\"node\", job!~\"no.*\"}"),
+        ("Kept", "prom", "up{job=\"node\", job=~\"node|x\"}"),
+        ("Unknown job", "prom", "up{job=\"nobody\"}"),
+    ];
+    let old = with(&[("configs/grafana/provisioning/dashboards/json/d.json", &|_| dashboard(&panels))]);
+    let new = with(&[
+        ("configs/grafana/provisioning/dashboards/json/d.json", &|_| dashboard(&panels)),
+        ("configs/prometheus.yml", &|t| t.replace("scrape_interval: 15s", "scrape_interval: 1m")),
+    ]);
+    assert_eq!(texts(&old, &new), ["scrape job node changed (scrape_interval): 2 panels of dashboard d (Exact, Kept) and alert rule NodeDown read it"]);
+}
+
 #[test]
 fn rules_reach_the_queries_of_their_output() {
     let old = with(&[]);
