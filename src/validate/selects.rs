@@ -94,7 +94,7 @@ pub fn check(check: &mut Check, index: &Index) {
             recorded: recorded(check.stack, &reader.prometheus),
         });
         for selector in promql::selectors(expr).iter() {
-            selects(check, &reader, &selector, known.jobs.as_ref(), &known.recorded);
+            selects(check, &reader, selector, known.jobs.as_ref(), &known.recorded);
         }
     }
 }
