@@ -72,7 +72,6 @@ fn commit(top: &Path, rev: &str) -> Result<String, String> {
     Err(format!("`{rev}` is not a commit of the repository at `{}`", top.display()))
 }
 
-
 /// The `stacks/` and `lib/` of the project at `project` (a prefix such as `""` or `sub/`)
 /// in revision `rev`, read from git's objects: `ls-tree` for the entries, `cat-file
 /// --batch` for their bytes. Nothing is checked out, so `.gitattributes` (export-ignore,

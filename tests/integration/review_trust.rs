@@ -131,6 +131,26 @@ fn a_shallow_clone_is_told_to_unshallow() {
     assert!(stderr(&out).contains("git fetch --unshallow"), "{}", stderr(&out));
 }
 
+/// A revision that names no commit (unknown, a tree, a file, an option) is refused by name,
+/// before anything is built; a tag of a commit is read as its commit.
+#[test]
+fn a_revision_that_is_no_commit_is_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = two_stacks(tmp.path());
+    git(&project, &["tag", "v1"]);
+    for rev in ["nope", "HEAD^{tree}", "HEAD:stacks/a.rhai"] {
+        let out = obsbuild(&project, &["diff", "--rev", rev, "--rev", "HEAD"]);
+        assert_eq!(out.status.code(), Some(2), "{rev}: {}{}", stdout(&out), stderr(&out));
+        assert!(stderr(&out).contains(&format!("`{rev}` is not a commit of the repository at")), "{rev}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "{rev}: {}", stdout(&out));
+    }
+    let out = obsbuild(&project, &["diff", "--rev=-p", "--rev", "HEAD"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("`-p` is not a revision"), "{}", stderr(&out));
+    let out = obsbuild(&project, &["diff", "--rev", "v1", "--rev", "HEAD"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+}
+
 /// The review reads only `stacks/` and `lib/`: a large file elsewhere in the repository
 /// costs it nothing (unpacking the whole tree cost 591 MB for a 300 MB file).
 #[test]
