@@ -31,7 +31,8 @@ Exit codes:
      `switch`/`rollback`: nothing was touched (preflight), or the switch failed
      and every service was put back on the previous generation; also: standard
      output could not be written (a full disk); `check`/`build`: promtool,
-     amtool or docker-compose rejected a rendered file
+     amtool, docker-compose or `docker stack config` rejected a rendered file;
+     `switch` of a build for Swarm, which it cannot deploy yet
   3  `check`/`build --validators require`: a validator is not on PATH or
      could not run (nothing was stored)
   141 standard output was closed early (`| head`): a command that only reads
@@ -42,4 +43,5 @@ Environment:
   OBSBUILD_STATE_DIR  state directory (default `.obsbuild`)
   OBSBUILD_STACK      stack used when none is given (default `stacks/task-manager.rhai`)
   OBSBUILD_VALIDATORS default of `check`/`build --validators` (auto, require, off)
+  OBSBUILD_ENGINE     default of `--engine` (compose, swarm)
   NO_COLOR            never colour output";

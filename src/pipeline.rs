@@ -8,6 +8,7 @@ use crate::build::Build;
 use crate::{deployment, plan, render};
 use crate::diff::semantic::Reading;
 use crate::diff::semantic::impact::Index;
+use crate::model::Engine;
 use crate::validate;
 
 /// A stack's evaluation and its rendered files.
@@ -29,17 +30,28 @@ pub struct Built {
 /// Evaluates, checks and renders the stack script at `script`. Reads the script and its
 /// imports; writes nothing.
 pub fn build(script: &Path, limits: &Limits) -> Result<Built, Failure> {
+    build_for(script, limits, None)
+}
+
+/// [`build`] for `engine` when given (`--engine`), whatever the script declares.
+pub fn build_for(script: &Path, limits: &Limits, engine: Option<Engine>) -> Result<Built, Failure> {
     let (tree, main) = WorkTree::for_script(script).map_err(Failure::plain)?;
     let project = tree.root().to_path_buf();
-    let mut built = build_source(Arc::new(tree), &main, limits)?;
+    let mut built = build_source_for(Arc::new(tree), &main, limits, engine)?;
     built.evaluation.project = project;
     Ok(built)
 }
 
 /// [`build`] of the script at project path `main` of `source`.
 pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Result<Built, Failure> {
-    let evaluation = evaluate::evaluate_source(source.clone(), main, limits, Trace::Fast)
-        .or_else(|f| if f.diagnostics.0.iter().any(evaluate::wants_call_stack) { evaluate::evaluate_source(source.clone(), main, limits, Trace::CallStack) } else { Err(f) })?;
+    build_source_for(source, main, limits, None)
+}
+
+/// [`build_source`] for `engine` when given.
+pub fn build_source_for(source: Arc<dyn Source>, main: &str, limits: &Limits, engine: Option<Engine>) -> Result<Built, Failure> {
+    let evaluate = |trace| evaluate::evaluate_source(source.clone(), main, limits, trace).map(|e| retarget(e, engine));
+    let evaluation = evaluate(Trace::Fast)
+        .or_else(|f| if f.diagnostics.0.iter().any(evaluate::wants_call_stack) { evaluate(Trace::CallStack) } else { Err(f) })?;
     match checked(&evaluation) {
         Ok((warnings, build, index)) if !warnings.iter().any(evaluate::wants_call_stack) => {
             let not_checked = validate::schema::not_checked(&evaluation.stack);
@@ -48,14 +60,14 @@ pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Res
         // Declarations made by the library carry the library's line; evaluate again with
         // the call stack so the diagnostics point at the user's lines.
         Ok(_) => {
-            let precise = evaluate::evaluate_source(source, main, limits, Trace::CallStack)?;
+            let precise = evaluate(Trace::CallStack)?;
             let (warnings, build, index) = checked(&precise).map_err(|diagnostics| Failure { diagnostics, sources: precise.sources.clone() })?;
             let not_checked = validate::schema::not_checked(&precise.stack);
             Ok(Built { evaluation: precise, build, warnings, not_checked, index })
         }
         Err(diagnostics) => {
             if diagnostics.0.iter().any(evaluate::wants_call_stack) {
-                let precise = evaluate::evaluate_source(source, main, limits, Trace::CallStack)?;
+                let precise = evaluate(Trace::CallStack)?;
                 if let Err(diagnostics) = validate::validate(&precise.stack, &precise.sources) {
                     return Err(Failure { diagnostics, sources: precise.sources });
                 }
@@ -63,6 +75,18 @@ pub fn build_source(source: Arc<dyn Source>, main: &str, limits: &Limits) -> Res
             Err(Failure { diagnostics, sources: evaluation.sources })
         }
     }
+}
+
+/// The evaluation, for `engine` when one is given: the command line's choice wins over the
+/// script's, and the build records which it was for.
+fn retarget(mut evaluation: Evaluation, engine: Option<Engine>) -> Evaluation {
+    if let Some(engine) = engine
+        && engine != evaluation.stack.engine
+    {
+        evaluation.stack.engine = engine;
+        evaluation.stack.engine_span = None;
+    }
+    evaluation
 }
 
 /// Validates and renders, then runs the checks that read the rendered files.

@@ -24,7 +24,7 @@ pub struct Args {
 }
 
 pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
-    let built = stack_arg::build(args.stack.as_deref(), out)?;
+    let built = stack_arg::build(args.stack.as_deref(), cli.engine(), out)?;
     // A build the validators reject is not stored.
     if let Some(code) = validators::run(args.validators.validators, &built, out)? {
         return Ok(code);

@@ -22,8 +22,8 @@ pub struct Args {
     pub validators: validators::Flag,
 }
 
-pub fn run(_cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
-    let built = stack_arg::build(args.stack.as_deref(), out)?;
+pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
+    let built = stack_arg::build(args.stack.as_deref(), cli.engine(), out)?;
     let mut ran = Vec::new();
     if let Some(code) = validators::run_reporting(args.validators.validators, &built, out, &mut ran)? {
         return Ok(code);

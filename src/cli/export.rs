@@ -36,8 +36,8 @@ pub struct Args {
     pub check: bool,
 }
 
-pub fn run(_cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
-    let built = stack_arg::build(args.stack.as_deref(), out)?;
+pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
+    let built = stack_arg::build(args.stack.as_deref(), cli.engine(), out)?;
     let export = Export::of(&built.build, args.apps_out.as_deref()).map_err(store_error)?;
     let dir = args.out.display();
     if !args.check {

@@ -41,6 +41,11 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorMode::Auto, value_name = "WHEN")]
     pub color: ColorMode,
 
+    /// Build for this engine, whatever the script's `stack(name, #{ engine })` says:
+    /// `compose` (one Docker host) or `swarm`.
+    #[arg(long, global = true, env = "OBSBUILD_ENGINE", value_enum, value_name = "ENGINE")]
+    pub engine: Option<EngineArg>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -50,6 +55,22 @@ pub enum ColorMode {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    Compose,
+    Swarm,
+}
+
+impl Cli {
+    /// The engine `--engine` asks for, if it does.
+    pub fn engine(&self) -> Option<crate::model::Engine> {
+        self.engine.map(|e| match e {
+            EngineArg::Compose => crate::model::Engine::Compose,
+            EngineArg::Swarm => crate::model::Engine::Swarm,
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,7 +107,7 @@ impl From<String> for Error {
 /// `OBSBUILD_STACK` and `NO_COLOR` do; clap would report an empty `OBSBUILD_STATE_DIR` (or
 /// `OBSBUILD_VALIDATORS`) as its flag given without a value.
 pub fn parse() -> Cli {
-    for var in ["OBSBUILD_STATE_DIR", "OBSBUILD_VALIDATORS"] {
+    for var in ["OBSBUILD_STATE_DIR", "OBSBUILD_VALIDATORS", "OBSBUILD_ENGINE"] {
         if std::env::var_os(var).is_some_and(|v| v.is_empty()) {
             // SAFETY: at start-up, before any other thread exists.
             unsafe { std::env::remove_var(var) };

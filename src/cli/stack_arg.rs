@@ -70,9 +70,10 @@ pub fn stack_name(store: &crate::store::Store, arg: Option<&Path>) -> Result<Str
 
 /// Resolves, evaluates, validates and renders the stack a command names, and shows what
 /// its script printed.
-pub fn build(arg: Option<&Path>, out: &super::Output) -> Result<crate::pipeline::Built, super::Error> {
+/// `engine` is `--engine`'s, if given.
+pub fn build(arg: Option<&Path>, engine: Option<crate::model::Engine>, out: &super::Output) -> Result<crate::pipeline::Built, super::Error> {
     let script = resolve(arg)?;
-    let built = crate::pipeline::build(&script, &Default::default()).map_err(super::Error::Script)?;
+    let built = crate::pipeline::build_for(&script, &Default::default(), engine).map_err(super::Error::Script)?;
     out.traces(&built.evaluation.traces);
     out.warnings(&built.warnings, &built.evaluation.sources);
     Ok(built)

@@ -148,8 +148,17 @@ fn outcome(o: Outcome, report: &mut dyn Report) -> u8 {
 }
 
 pub fn switch(cli: &Cli, args: &SwitchArgs, out: &Output) -> Result<u8, Error> {
-    let built = stack_arg::build(args.stack.as_deref(), out)?;
+    let built = stack_arg::build(args.stack.as_deref(), cli.engine(), out)?;
     let stack = built.build.stack.clone();
+    // Refused before anything is recorded or touched: the one-host switch would start the
+    // services as plain containers, which is not what a Swarm build describes.
+    if built.evaluation.stack.engine == crate::model::Engine::Swarm {
+        return Err(Error::Message(format!(
+            "`{stack}` is built for Swarm, and `obsbuild switch` does not deploy to a swarm yet; nothing was touched. \
+             Deploy it with Docker's tool: `obsbuild export --engine swarm {stack} --out DIR`, then \
+             `docker stack deploy -c DIR/docker-compose.yml {stack}` (per-service rollback only); or switch it on one host with `--engine compose`"
+        )));
+    }
     let store = Store::open(&cli.state_dir).map_err(super::store_error)?;
     let git = crate::git::info(&built.evaluation.project, &super::inputs(&built.evaluation));
     let meta = RecordMeta { time: SystemTime::now(), git: git.clone(), script: built.evaluation.script.clone() };

@@ -67,6 +67,10 @@ fn is_false(b: &bool) -> bool {
 pub struct Deployment {
     pub schema: u32,
     pub stack: String,
+    /// What the build is for; absent for compose, so that builds for one host read as they
+    /// always have.
+    #[serde(skip_serializing_if = "crate::model::Engine::is_compose")]
+    pub engine: crate::model::Engine,
     pub network: Network,
     /// Engine names of the stack's named volumes.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -115,6 +115,7 @@ pub(super) fn migrate(bytes: &[u8]) -> Result<Deployment, String> {
     Ok(Deployment {
         schema: SCHEMA,
         stack: a.stack,
+        engine: crate::model::Engine::Compose,
         network: Network { name: a.network, subnet: a.subnet, external: a.external },
         volumes: a.volumes,
         services,

@@ -16,6 +16,8 @@ use crate::model::{Kind, Signal, Tree};
 #[derive(Debug, Default)]
 pub struct Builder {
     pub stack: Option<(String, Span)>,
+    /// `engine` of `stack(name, #{ ... })`, as written.
+    pub engine: Option<(String, Span)>,
     pub network: Option<(String, NetworkSpec, Span)>,
     pub services: Vec<ServiceDecl>,
     /// The first of `services` of each name.

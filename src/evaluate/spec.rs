@@ -95,6 +95,7 @@ pub struct ServiceSpec {
     pub probe: Option<ProbeSpec>,
     #[serde(default)]
     pub depends_on: Vec<String>,
+    pub deploy: Option<DeploySpec>,
     pub memory: Option<Scalar>,
     pub cpus: Option<Scalar>,
     pub user: Option<String>,
@@ -206,6 +207,27 @@ pub struct NetworkSpec {
     pub subnet: Option<String>,
     /// Shared beyond the compose project (see `model::Network::external`).
     pub external: Option<bool>,
+}
+
+/// `deploy: #{ ... }` of a service: its tasks on a swarm.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploySpec {
+    /// `replicated` (the default) or `global`.
+    pub mode: Option<String>,
+    pub replicas: Option<u32>,
+    #[serde(default)]
+    pub constraints: Vec<String>,
+    /// `start-first` or `stop-first`.
+    pub order: Option<String>,
+}
+
+/// `stack(name, #{ ... })`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StackSpec {
+    /// `compose` (the default) or `swarm`.
+    pub engine: Option<String>,
 }
 
 /// `collector.pipeline(name, #{ ... })`.

@@ -8,6 +8,7 @@ mod grafana;
 mod hosts;
 mod image;
 mod net;
+mod placement;
 mod prometheus;
 mod secret;
 mod service;
@@ -19,6 +20,7 @@ pub use grafana::{Dashboard, Datasource, Grafana, Panel, PanelKind, PanelLink, Q
 pub use hosts::{HostEntry, Hosts, host_name_problem};
 pub use image::{Image, ImageProblem, Version};
 pub use net::{Network, Port, Protocol, Subnet};
+pub use placement::{Attribute, Constraint, Engine, Mode, Placement, UpdateOrder, monitor, pin_label};
 pub use prometheus::{
     AlertCase, Alertmanager, ExpectedAlert, Prometheus, Route, Rule, RuleGroup, RuleTest, ScrapeJob, is_label_name,
     MatcherOp, parse_matcher,
@@ -43,6 +45,9 @@ pub struct Stack {
     pub name: String,
     /// Where `stack(...)` was called, if it was.
     pub span: Option<Span>,
+    /// What the build is for; `engine_span` is where the script said so, if it did.
+    pub engine: Engine,
+    pub engine_span: Option<Span>,
     pub network: Network,
     pub services: BTreeMap<String, Service>,
     pub apps: BTreeMap<String, App>,

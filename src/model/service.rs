@@ -81,6 +81,12 @@ pub struct Service {
     /// How obsbuild itself tells the service is ready (used by `switch`).
     pub probe: Option<Probe>,
     pub depends_on: BTreeSet<String>,
+    /// Whether the script wrote `depends_on` itself (wiring adds to it too): Swarm has no
+    /// start order to give it.
+    #[serde(skip)]
+    pub depends_on_declared: bool,
+    /// `deploy: #{ ... }`, for Swarm.
+    pub placement: Option<super::Placement>,
     pub memory: Option<Memory>,
     pub cpus: Option<Cpus>,
     pub user: Option<String>,

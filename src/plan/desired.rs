@@ -14,7 +14,7 @@ use crate::model::{Component, Protocol, SECRETS_MOUNT, Service, Stack, Volume};
 /// The build paths a service reads: `configs/<name>.*` and `configs/<name>/...` (service
 /// names have no dots, so `prometheus` and `prometheus-2` never share a file). A change in
 /// one of them is a config change of that service.
-fn reads(service: &str, path: &str) -> bool {
+pub fn reads(service: &str, path: &str) -> bool {
     path.strip_prefix(CONFIG_DIR)
         .and_then(|rest| rest.strip_prefix('/'))
         .and_then(|rest| rest.strip_prefix(service))
@@ -48,6 +48,7 @@ pub fn deployment(stack: &Stack, build: &Build) -> Deployment {
     Deployment {
         schema: SCHEMA,
         stack: stack.name.clone(),
+        engine: stack.engine,
         network: Network {
             name: stack.network.name.clone(),
             subnet: stack.network.subnet.map(|s| s.to_string()),

@@ -65,7 +65,7 @@ fn secret_key(service: &str, file: &str) -> String {
 }
 
 /// Every secret file, by compose name; compose mounts each at `/run/secrets/<target>`.
-fn secrets(stack: &Stack) -> Doc {
+pub(crate) fn secrets(stack: &Stack) -> Doc {
     let mut doc = Doc::map();
     for s in stack.services.values() {
         for (name, secret) in &s.secrets {
@@ -97,7 +97,7 @@ pub fn header(stack: &Stack) -> Vec<String> {
 
 /// Named volumes get an explicit name, `<stack>-<volume>`: compose would otherwise prefix
 /// the folder the file sits in, and data would change hands when the folder is renamed.
-fn volumes(stack: &Stack) -> Doc {
+pub(crate) fn volumes(stack: &Stack) -> Doc {
     let mut names: Vec<&str> = stack.services.values().flat_map(Service::named_volumes).collect();
     names.sort_unstable();
     names.dedup();
@@ -153,7 +153,9 @@ pub fn port(p: &Port) -> String {
     format!("{host}:{}:{}{proto}", p.host, p.container)
 }
 
-fn service_doc(stack: &Stack, service: &Service) -> Doc {
+/// What a service runs, the same for every engine: image, command, entrypoint, user and
+/// environment.
+pub(crate) fn process(stack: &Stack, service: &Service) -> Doc {
     let mut doc = Doc::map().with("image", &service.image.reference);
     if let Some(c) = command(stack, service) {
         doc.set("command", Doc::strs(c));
@@ -168,6 +170,41 @@ fn service_doc(stack: &Stack, service: &Service) -> Doc {
     if !environment.is_empty() {
         doc.set("environment", Doc::Map(environment.into_iter().map(|(k, v)| (k, Doc::Str(v))).collect()));
     }
+    doc
+}
+
+pub(crate) fn healthcheck(h: &crate::model::Healthcheck) -> Doc {
+    Doc::map()
+        .with("test", Doc::strs(h.test.clone()))
+        .with("interval", h.interval.text())
+        .with("timeout", h.timeout.text())
+        .with("retries", h.retries)
+        .with("start_period", h.start_period.text())
+}
+
+/// obsbuild's labels (which stack and service a container is), then the script's.
+pub(crate) fn labels(stack: &Stack, service: &Service) -> Doc {
+    let mut labels = Doc::map()
+        .with("obsbuild.stack", &stack.name)
+        .with("obsbuild.service", &service.name);
+    for (k, v) in &service.labels {
+        labels.set(k, v.as_str());
+    }
+    labels
+}
+
+/// Compose's name for the secret file `file` of `service`.
+pub(crate) fn secret_mounts(service: &Service) -> Vec<Doc> {
+    service
+        .secrets
+        .iter()
+        .flat_map(|(name, secret)| secret.files(name))
+        .map(|file| Doc::map().with("source", secret_key(&service.name, &file)).with("target", file))
+        .collect()
+}
+
+fn service_doc(stack: &Stack, service: &Service) -> Doc {
+    let mut doc = process(stack, service);
     if !service.ports.is_empty() {
         doc.set("ports", Doc::strs(service.ports.iter().map(port)));
     }
@@ -184,12 +221,7 @@ fn service_doc(stack: &Stack, service: &Service) -> Doc {
     if !volumes.is_empty() {
         doc.set("volumes", Doc::strs(volumes));
     }
-    let secrets: Vec<Doc> = service
-        .secrets
-        .iter()
-        .flat_map(|(name, secret)| secret.files(name))
-        .map(|file| Doc::map().with("source", secret_key(&service.name, &file)).with("target", file))
-        .collect();
+    let secrets = secret_mounts(service);
     if !secrets.is_empty() {
         doc.set("secrets", Doc::Seq(secrets));
     }
@@ -199,15 +231,7 @@ fn service_doc(stack: &Stack, service: &Service) -> Doc {
         None => doc.set("networks", Doc::strs([network.as_str()])),
     }
     if let Some(h) = &service.healthcheck {
-        doc.set(
-            "healthcheck",
-            Doc::map()
-                .with("test", Doc::strs(h.test.clone()))
-                .with("interval", h.interval.text())
-                .with("timeout", h.timeout.text())
-                .with("retries", h.retries)
-                .with("start_period", h.start_period.text()),
-        );
+        doc.set("healthcheck", healthcheck(h));
     }
     if !service.depends_on.is_empty() {
         let mut deps = Doc::map();
@@ -224,13 +248,7 @@ fn service_doc(stack: &Stack, service: &Service) -> Doc {
     if let Some(c) = &service.cpus {
         doc.set("cpus", c.count());
     }
-    let mut labels = Doc::map()
-        .with("obsbuild.stack", &stack.name)
-        .with("obsbuild.service", &service.name);
-    for (k, v) in &service.labels {
-        labels.set(k, v.as_str());
-    }
-    doc.set("labels", labels);
+    doc.set("labels", labels(stack, service));
     doc.set("restart", service.restart.name());
     doc
 }

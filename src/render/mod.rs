@@ -15,6 +15,7 @@ mod jaeger;
 mod loki;
 mod prometheus;
 mod readme;
+mod swarm;
 
 use std::collections::BTreeMap;
 
@@ -55,14 +56,19 @@ impl File {
     }
 }
 
+/// The stack's compose file (for `docker compose`, or `docker stack deploy` on Swarm).
+pub const STACK_FILE: &str = "docker-compose.yml";
+
 /// Renders every file of a validated stack.
 pub fn render(stack: &Stack) -> Build {
     let mut build = Build::new(stack.name.clone(), BTreeMap::new());
     let mut compose_header = header(stack);
     compose_header.extend(compose::header(stack));
-    let lines: Vec<&str> = compose_header.iter().map(String::as_str).collect();
     // Both compose files go through `compose::file`, which escapes `$` for compose.
-    compose::file("docker-compose.yml", FileKind::StackCompose, compose::compose(stack), &lines).add_to(&mut build, None);
+    if stack.engine.is_compose() {
+        let lines: Vec<&str> = compose_header.iter().map(String::as_str).collect();
+        compose::file(STACK_FILE, FileKind::StackCompose, compose::compose(stack), &lines).add_to(&mut build, None);
+    }
     if !stack.apps.is_empty() {
         let header = header(stack);
         let lines: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -99,6 +105,14 @@ pub fn render(stack: &Stack) -> Build {
         for file in files {
             file.add_to(&mut build, Some(&service.name));
         }
+    }
+    if !stack.engine.is_compose() {
+        // Last: its configs are named by the content of every other file.
+        compose_header.push(String::new());
+        compose_header.push(format!("For Swarm: `docker stack deploy -c {STACK_FILE} {}`.", stack.name));
+        let lines: Vec<&str> = compose_header.iter().map(String::as_str).collect();
+        let doc = swarm::stack(stack, &build.files);
+        compose::file(STACK_FILE, FileKind::StackCompose, doc, &lines).add_to(&mut build, None);
     }
     let readme = readme::readme(stack, &build);
     build.add_document("README.md".to_owned(), readme, Document::new(FileKind::Readme, None, None));

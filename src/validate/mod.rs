@@ -15,6 +15,7 @@ mod prometheus;
 mod promql;
 mod queries;
 mod selects;
+mod swarm;
 pub mod schema;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Sources, Span};
@@ -59,6 +60,7 @@ impl Check<'_> {
 pub fn validate(stack: &Stack, sources: &Sources) -> Result<Vec<Diagnostic>, Diagnostics> {
     let mut check = Check { stack, sources, found: Vec::new() };
     network::check(&mut check);
+    swarm::check(&mut check);
     collector::check(&mut check);
     prometheus::check(&mut check);
     grafana::check(&mut check);

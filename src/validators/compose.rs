@@ -15,6 +15,9 @@ pub fn jobs(input: Input<'_>) -> Vec<Job<'_>> {
     [STACK_COMPOSE, APPS_COMPOSE]
         .into_iter()
         .filter(|f| input.build.files.contains_key(*f))
+        // A Swarm stack file is Docker's to judge (`stack.rs`); compose 1.x reads it as a
+        // compose file and skips what only Swarm reads.
+        .filter(|f| *f != STACK_COMPOSE || input.stack.engine.is_compose())
         .map(|file| Job::new(TOOL, "config -q", file.to_owned(), move |cx| check(cx, input.stack, file)))
         .collect()
 }
@@ -45,7 +48,7 @@ fn check(cx: &Context, stack: &Stack, file: &str) -> Result<Checked, String> {
 
 /// The service or app a message is about: `services.<name>...` or `Service <name>` /
 /// `service "<name>"`.
-fn named_service(stack: &Stack, said: &str) -> Option<Span> {
+pub(super) fn named_service(stack: &Stack, said: &str) -> Option<Span> {
     let words = said.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ':' | ','));
     let mut previous = "";
     for word in words.filter(|w| !w.is_empty()) {

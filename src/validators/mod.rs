@@ -1,4 +1,5 @@
-//! Edge: the components' own validators (promtool, amtool, docker-compose) on a build's
+//! Edge: the components' own validators (promtool, amtool, docker-compose, and `docker
+//! stack config` for Swarm) on a build's
 //! files, with their complaints mapped back to the script declarations that made them.
 //!
 //! The files are written into a private temporary folder laid out as the build is (rules
@@ -11,6 +12,7 @@ mod amtool;
 mod compose;
 mod process;
 mod promtool;
+mod stack;
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -21,7 +23,7 @@ use crate::model::{Service, Stack};
 use crate::build::Build;
 
 /// Every validator obsbuild knows, by program name.
-pub const TOOLS: [&str; 3] = ["promtool", "amtool", "docker-compose"];
+pub const TOOLS: [&str; 4] = ["promtool", "amtool", "docker-compose", "docker"];
 
 /// How long one validator may take; none needs more than a few seconds.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -149,6 +151,7 @@ pub fn run(input: Input<'_>, path: Option<&OsStr>) -> Report {
     let mut jobs = promtool::jobs(input);
     jobs.extend(amtool::jobs(input));
     jobs.extend(compose::jobs(input));
+    jobs.extend(stack::jobs(input));
     let programs: Vec<(&str, Option<PathBuf>)> = TOOLS.iter().map(|t| (*t, process::find(t, path))).collect();
     let found = |tool: &str| programs.iter().find(|(t, _)| *t == tool).and_then(|(_, p)| p.clone());
 

@@ -26,7 +26,7 @@ fn run_inner(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
             if args.stack.is_some() {
                 return Err(Error::Message("with `--rev`, name stacks as arguments (`diff --rev main scaibu`); `--stack` is for build numbers".to_owned()));
             }
-            return review::run(args, format, out);
+            return review::run(args, cli.engine(), format, out);
         }
         _ => return Err(Error::Message("give `--rev` at most twice: `--rev OLD --rev NEW`".to_owned())),
     }
@@ -68,7 +68,7 @@ fn run_inner(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
 /// The stack now against its last recorded build.
 fn against_last(cli: &Cli, stack: Option<&Path>) -> Result<(Files, Files, String), Error> {
     let script = stack_arg::resolve(stack)?;
-    let built = crate::pipeline::build(&script, &Default::default()).map_err(Error::Script)?;
+    let built = crate::pipeline::build_for(&script, &Default::default(), cli.engine()).map_err(Error::Script)?;
     let name = built.build.stack.clone();
     let store = Store::open(&cli.state_dir).map_err(crate::cli::store_error)?;
     let Some(last) = store.history(&name).map_err(crate::cli::store_error)?.pop() else {

@@ -22,7 +22,8 @@ struct Tree {
     source: Arc<dyn Source>,
 }
 
-pub fn run(args: &Args, format: ReviewFormat, out: &Output) -> Result<u8, Error> {
+/// `engine` is `--engine`'s: both sides are built for it.
+pub fn run(args: &Args, engine: Option<crate::model::Engine>, format: ReviewFormat, out: &Output) -> Result<u8, Error> {
     let cwd = std::env::current_dir().map_err(|e| Error::Message(format!("cannot read the current folder: {e}")))?;
     // The project may be a folder inside the repository: each revision is read there.
     let (top, prefix) = crate::git::work_tree(&cwd).ok_or_else(|| {
@@ -51,8 +52,8 @@ pub fn run(args: &Args, format: ReviewFormat, out: &Output) -> Result<u8, Error>
         .iter()
         .map(|name| {
             std::thread::scope(|scope| {
-                let other = scope.spawn(|| side(&old.source, name, &limits));
-                let b = side(&new.source, name, &limits);
+                let other = scope.spawn(|| side(&old.source, name, &limits, engine));
+                let b = side(&new.source, name, &limits, engine);
                 let a = other.join().unwrap_or_else(|_| Side::Failed(format!("internal error: building `{name}` at {} stopped", old.label)));
                 (name.clone(), a, b)
             })
@@ -134,7 +135,7 @@ fn stack_names(given: &[String], trees: &[&Tree]) -> Result<Vec<String>, Error> 
 }
 
 /// `stacks/<name>.rhai` of a side, built.
-fn side(source: &Arc<dyn Source>, name: &str, limits: &Limits) -> Side {
+fn side(source: &Arc<dyn Source>, name: &str, limits: &Limits, engine: Option<crate::model::Engine>) -> Side {
     let main = format!("stacks/{name}.rhai");
     match source.read(&main, &[""], limits.max_file_size) {
         Ok(None) => return Side::Absent,
@@ -142,7 +143,7 @@ fn side(source: &Arc<dyn Source>, name: &str, limits: &Limits) -> Side {
         // Reading it again below says why, as a diagnostic of this stack.
         Err(_) => {}
     }
-    match crate::pipeline::build_source(source.clone(), &main, limits) {
+    match crate::pipeline::build_source_for(source.clone(), &main, limits, engine) {
         Ok(built) => {
             // The review reads the build; the evaluation behind it goes back with the
             // process, on this side's thread rather than freed on the review's critical path.

@@ -5,7 +5,7 @@ use rhai::{Dynamic, Engine, Map, NativeCallContext};
 use super::Api;
 use crate::evaluate::builder::{AppDecl, HostDecl, ServiceDecl, ServiceRef};
 use crate::evaluate::position::Place;
-use crate::evaluate::spec::{AppSpec, NetworkSpec, ServiceSpec};
+use crate::evaluate::spec::{AppSpec, NetworkSpec, ServiceSpec, StackSpec};
 use crate::evaluate::value;
 use crate::model::{self, Kind};
 
@@ -25,21 +25,36 @@ pub fn check_name(what: &str, name: &str) -> Result<(), String> {
     }
 }
 
+/// `stack(name)` and `stack(name, #{ engine: ... })`.
+fn stack(a: &Api, ctx: &NativeCallContext, name: &str, spec: Option<Map>) {
+    let place = a.place(ctx);
+    if let Err(e) = check_name("stack", name) {
+        a.report(a.diagnostic(&place, e));
+        return;
+    }
+    let spec = match spec {
+        None => StackSpec::default(),
+        Some(m) => match a.spec::<StackSpec>(&place, &format!("stack `{name}`"), &Dynamic::from_map(m)) {
+            Some(s) => s,
+            None => return,
+        },
+    };
+    let mut b = a.builder.borrow_mut();
+    if let Some((_, first)) = &b.stack {
+        let d = a.diagnostic(&place, "`stack` is called twice").related(first, "first called here");
+        b.diagnostics.push(d);
+        return;
+    }
+    b.engine = spec.engine.map(|e| (e, place.span.clone()));
+    b.stack = Some((name.to_owned(), place.span));
+}
+
 pub fn register(engine: &mut Engine, api: &Api) {
     let a = api.clone();
-    engine.register_fn("stack", move |ctx: NativeCallContext, name: &str| {
-        let place = a.place(&ctx);
-        if let Err(e) = check_name("stack", name) {
-            a.report(a.diagnostic(&place, e));
-            return;
-        }
-        let mut b = a.builder.borrow_mut();
-        if let Some((_, first)) = &b.stack {
-            let d = a.diagnostic(&place, "`stack` is called twice").related(first, "first called here");
-            b.diagnostics.push(d);
-            return;
-        }
-        b.stack = Some((name.to_owned(), place.span));
+    engine.register_fn("stack", move |ctx: NativeCallContext, name: &str| stack(&a, &ctx, name, None));
+    let a = api.clone();
+    engine.register_fn("stack", move |ctx: NativeCallContext, name: &str, spec: Map| {
+        stack(&a, &ctx, name, Some(spec))
     });
 
     // Secret references are plain maps with a `$secret` key, so they survive merges of

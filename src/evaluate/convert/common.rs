@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use super::{Cx, image};
 use crate::diagnostic::Span;
 use crate::evaluate::builder::{AppDecl, Op, ServiceDecl};
-use crate::evaluate::spec::{DatasourceSpec, IngestSpec, Scalar};
+use crate::evaluate::spec::{DatasourceSpec, DeploySpec, IngestSpec, Scalar};
 use crate::model::{
     self, App, Dialect, Component, Container, Datasource, File, FileFormat, Healthcheck, Ingest, Kind, Port,
     Probe, PushReceiver, Restart, Service, Signal, Tree, Volume,
@@ -125,6 +125,8 @@ pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
         healthcheck,
         probe: spec.probe.as_ref().map(|p| Probe { port: p.port, path: p.path.clone() }),
         depends_on: spec.depends_on.iter().cloned().collect::<BTreeSet<_>>(),
+        depends_on_declared: !spec.depends_on.is_empty(),
+        placement: spec.deploy.as_ref().map(|d| placement(cx, span, &owner, d)),
         memory: spec.memory.clone().map(Scalar::into_string).and_then(|m| memory(cx, span, &owner, &m)),
         cpus: spec.cpus.clone().map(Scalar::into_string).and_then(|c| cpus(cx, span, &owner, &c)),
         user: spec.user.clone(),
@@ -135,6 +137,58 @@ pub fn service(cx: &mut Cx, decl: &ServiceDecl) -> Service {
         datasource,
         component: Component::Container(Container::default()),
     }
+}
+
+/// `deploy: #{ ... }`: each wrong field is reported at its text, the rest kept.
+fn placement(cx: &mut Cx, span: &Span, owner: &str, spec: &DeploySpec) -> model::Placement {
+    use model::{Constraint, Mode, UpdateOrder};
+    let mode = match (spec.mode.as_deref(), spec.replicas) {
+        (None | Some("replicated"), replicas) => {
+            let replicas = replicas.unwrap_or(1);
+            if replicas == 0 {
+                let at = cx.find(span, "replicas");
+                cx.error(&at, format!("`replicas` of {owner} is 0")).help = Some("a service with no task is no service: remove it, or give at least 1".to_owned());
+            }
+            Mode::Replicated { replicas }
+        }
+        (Some("global"), None) => Mode::Global,
+        (Some("global"), Some(n)) => {
+            let at = cx.find(span, "replicas");
+            let d = cx.error(&at, format!("{owner} is `global` and has `replicas: {n}`"));
+            d.help = Some("a global service runs one task on every node its constraints allow; remove `replicas`, or make it `replicated`".to_owned());
+            Mode::Global
+        }
+        (Some(other), _) => {
+            let at = cx.find_value(span, "mode", other);
+            let d = cx.error(&at, format!("`mode` of {owner} is `{other}`"));
+            *d = d.clone().suggesting(other, ["replicated", "global"]).help("`replicated` (with `replicas`) or `global` (one task per node)");
+            Mode::Replicated { replicas: 1 }
+        }
+    };
+    let mut constraints = Vec::new();
+    for text in &spec.constraints {
+        match Constraint::parse(text) {
+            Ok(c) => constraints.push(c),
+            Err(why) => {
+                let at = cx.find_value(span, "constraints", text);
+                let d = cx.error(&at, format!("constraint `{text}` of {owner} {why}"));
+                d.help = Some(format!(
+                    "write it like `node.labels.tier == backend` or `node.hostname != db-1`; Swarm compares {}",
+                    model::Attribute::NAMES.join(", ")
+                ));
+            }
+        }
+    }
+    let order = spec.order.as_deref().and_then(|text| {
+        UpdateOrder::parse(text).or_else(|| {
+            let at = cx.find_value(span, "order", text);
+            let d = cx.error(&at, format!("`order` of {owner} is `{text}`"));
+            *d = d.clone().suggesting(text, UpdateOrder::ALL.map(UpdateOrder::name)).help("`start-first` (no gap) or `stop-first`");
+            None
+        })
+    });
+    let at = cx.find(span, "deploy");
+    model::Placement { mode, constraints, order, span: at }
 }
 
 /// One way a service takes a signal; `top` allows other ways under `via`.

@@ -68,6 +68,18 @@ pub fn convert(builder: Builder, default_name: &str, sources: &Sources) -> Resul
         Some((n, s)) => (n.clone(), Some(s.clone())),
         None => (default_name.to_owned(), None),
     };
+    let (engine, engine_span) = match &builder.engine {
+        None => (crate::model::Engine::default(), None),
+        Some((text, at)) => {
+            let engine = crate::model::Engine::parse(text).unwrap_or_else(|| {
+                let at = cx.find(at, text);
+                let d = cx.error(&at, format!("`engine` of stack `{name}` is `{text}`"));
+                *d = d.clone().suggesting(text, crate::model::Engine::ALL.map(crate::model::Engine::name)).help("one of `compose` (one Docker host) or `swarm`");
+                crate::model::Engine::default()
+            });
+            (engine, Some(at.clone()))
+        }
+    };
     let network = match &builder.network {
         Some((n, spec, s)) => {
             let subnet = spec.subnet.as_deref().and_then(|text| match Subnet::parse(text) {
@@ -140,7 +152,7 @@ pub fn convert(builder: Builder, default_name: &str, sources: &Sources) -> Resul
     }
 
     if cx.diagnostics.is_empty() {
-        Ok(Stack { name, span, network, services: by_name, apps, hosts })
+        Ok(Stack { name, span, engine, engine_span, network, services: by_name, apps, hosts })
     } else {
         Err(cx.diagnostics)
     }
