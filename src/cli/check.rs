@@ -35,7 +35,8 @@ pub fn run(cli: &Cli, args: &Args, out: &Output) -> Result<u8, Error> {
     for path in built.build.files.keys() {
         crate::stdout::line(path);
     }
-    out.note(&format!("stack `{}` is valid: {} files", built.build.stack, built.build.files.len()));
+    let engine = if built.evaluation.stack.engine.is_compose() { "" } else { " (for Swarm)" };
+    out.note(&format!("stack `{}`{engine} is valid: {} files", built.build.stack, built.build.files.len()));
     // After the verdict, so that "valid" is read with what it does not cover.
     if !built.not_checked.is_empty() {
         out.note("not checked (no schema covers these settings):");

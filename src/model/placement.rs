@@ -261,3 +261,34 @@ pub fn monitor(h: &super::Healthcheck) -> std::time::Duration {
     let secs = total.as_secs().saturating_add(u64::from(total.subsec_nanos() > 0)).saturating_add(1);
     std::time::Duration::from_secs(secs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraints_read_as_swarm_does() {
+        let c = Constraint::parse("node.labels.tier==backend").unwrap();
+        assert_eq!(c.text(), "node.labels.tier == backend");
+        assert!(c.pins());
+        let c = Constraint::parse(" node.role != manager ").unwrap();
+        assert_eq!((c.attribute.clone(), c.equals, c.value.as_str()), (Attribute::Role, false, "manager"));
+        assert!(!c.pins());
+        assert!(!Constraint::parse("node.hostname != a").unwrap().pins());
+        assert!(Constraint::parse("engine.labels.zone == a").is_ok_and(|c| !c.pins()));
+        for wrong in ["node.hostname = a", "node.label.x == y", "node.labels. == y", "node.hostname == ", "node.role == boss", "a == b == c", "node.id == a b"] {
+            assert!(Constraint::parse(wrong).is_err(), "{wrong}");
+        }
+    }
+
+    #[test]
+    fn monitor_outlasts_the_health_check() {
+        use crate::model::{Dialect, Duration as D};
+        let d = |t: &str| D::parse(t, Dialect::Go).unwrap();
+        let h = crate::model::Healthcheck { test: vec!["NONE".into()], interval: d("10s"), timeout: d("5s"), retries: 5, start_period: d("10s") };
+        // 10s + 5 × 15s = 85s, and one more.
+        assert_eq!(monitor(&h), std::time::Duration::from_secs(86));
+        let h = crate::model::Healthcheck { interval: d("1500ms"), timeout: d("0s"), retries: 1, start_period: d("0s"), ..h };
+        assert_eq!(monitor(&h), std::time::Duration::from_secs(3));
+    }
+}

@@ -8,6 +8,39 @@ use super::compose::port;
 use crate::build::layout::APPS_COMPOSE;
 use crate::model::{Component, Stack, Tree};
 
+/// How to run a build for Swarm, and what it asks of the nodes.
+fn swarm(out: &mut String, stack: &Stack, build: &Build) {
+    let _ = writeln!(out, "This build is for Docker Swarm. On a manager node, from this folder:\n");
+    let _ = writeln!(out, "```sh");
+    if stack.network.external {
+        let subnet = stack.network.subnet.map(|s| format!(" --subnet {s}")).unwrap_or_default();
+        let _ = writeln!(out, "docker network create --driver overlay --attachable{subnet} {}   # once: the network is external", stack.network.name);
+    }
+    let mut labels: Vec<String> = stack
+        .services
+        .values()
+        .flat_map(|s| stack.placement(s).constraints)
+        .filter(|c| c.equals && matches!(c.attribute, crate::model::Attribute::NodeLabel(_)))
+        .map(|c| c.text())
+        .collect();
+    labels.sort();
+    labels.dedup();
+    for constraint in &labels {
+        if let Some((key, value)) = constraint.strip_prefix("node.labels.").and_then(|r| r.split_once(" == ")) {
+            let _ = writeln!(out, "docker node update --label-add {key}={value} <node>   # where `{constraint}` runs");
+        }
+    }
+    let _ = writeln!(out, "docker stack deploy -c docker-compose.yml {}", stack.name);
+    if build.files.contains_key(APPS_COMPOSE) {
+        let _ = writeln!(out, "docker compose -f {APPS_COMPOSE} up -d   # the instrumented apps, on the manager");
+    }
+    let _ = writeln!(out, "```\n");
+    let _ = writeln!(out, "Each config file is a Swarm config named after its content, so a changed file is a");
+    let _ = writeln!(out, "new config and an update of the services that read it. Ports are published in host");
+    let _ = writeln!(out, "mode on every address of the node a task runs on; services find each other by name");
+    let _ = writeln!(out, "(DNS round robin). `docker stack deploy` rolls back each service on its own.\n");
+}
+
 pub fn readme(stack: &Stack, build: &Build) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}: observability stack\n", stack.name);
@@ -15,6 +48,15 @@ pub fn readme(stack: &Stack, build: &Build) -> String {
     let _ = writeln!(out, "script and run `obsbuild build` (or `obsbuild export`) instead.\n");
 
     let _ = writeln!(out, "## Run it\n");
+    if !stack.engine.is_compose() {
+        swarm(&mut out, stack, build);
+        services(&mut out, stack);
+        flows(&mut out, stack);
+        grafana(&mut out, stack);
+        alerts(&mut out, stack);
+        hosts(&mut out, stack);
+        return out;
+    }
     let _ = writeln!(out, "```sh");
     if stack.network.external {
         let subnet = stack.network.subnet.map(|s| format!(" --subnet {s}")).unwrap_or_default();

@@ -166,3 +166,22 @@ fn deploy(stack: &Stack, s: &Service) -> Doc {
     doc.set("labels", compose::labels(stack, s));
     doc
 }
+
+#[cfg(test)]
+mod tests {
+    use super::config_name;
+
+    #[test]
+    fn config_names_fit_swarm_and_change_with_content() {
+        let a = config_name("task-manager", "configs/prometheus.yml", b"a");
+        assert!(a.starts_with("task-manager-prometheus.yml-") && a.len() == "task-manager-prometheus.yml-".len() + 12, "{a}");
+        assert_ne!(a, config_name("task-manager", "configs/prometheus.yml", b"b"));
+        let long = config_name(&"s".repeat(40), &format!("configs/{}.json", "d".repeat(100)), b"x");
+        assert!(long.len() <= 64, "{long}");
+        let odd = config_name("s", "configs/grafana/dash board (copy).json", b"x");
+        assert!(odd.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')), "{odd}");
+        // A name with no room for the file keeps stack and hash.
+        let tight = config_name(&"s".repeat(51), "configs/x.yml", b"x");
+        assert!(tight.len() <= 64 && !tight.contains("--"), "{tight}");
+    }
+}

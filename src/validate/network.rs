@@ -68,7 +68,12 @@ fn overlaps(a: &Port, b: &Port) -> bool {
 
 fn host_ports(check: &mut Check) {
     let mut published: Vec<(String, Span, Port)> = Vec::new();
-    let services = in_script_order(check).into_iter().map(|s| (format!("service `{}`", s.name), &s.span, &s.ports));
+    // On Swarm every host port binds all of a node's addresses, and two services share a
+    // node only where placement lets them: `swarm::shared_ports` judges services there.
+    let services = in_script_order(check)
+        .into_iter()
+        .filter(|_| check.stack.engine.is_compose())
+        .map(|s| (format!("service `{}`", s.name), &s.span, &s.ports));
     let apps = check.stack.apps.values().map(|a| (format!("app `{}`", a.name), &a.span, &a.ports));
     let mut all: Vec<_> = services.chain(apps).collect();
     all.sort_by(|a, b| a.1.cmp(b.1));

@@ -27,6 +27,7 @@ mod snapshots;
 mod store_crash;
 mod store_trust;
 mod switch_docker;
+mod swarm;
 mod switch_fake;
 mod validators;
 mod warnings;

@@ -4,7 +4,10 @@
 use super::common;
 
 fn snapshot_stack(relative: &str, prefix: &str) {
-    let built = common::build(relative);
+    snapshot_built(&common::build(relative), prefix);
+}
+
+fn snapshot_built(built: &obsbuild::pipeline::Built, prefix: &str) {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots/files");
     settings.set_prepend_module_to_snapshot(false);
@@ -29,6 +32,19 @@ fn task_manager_files() {
 #[test]
 fn scaibu_files() {
     snapshot_stack("stacks/scaibu.rhai", "scaibu");
+}
+
+#[test]
+fn scaibu_swarm_files() {
+    snapshot_stack("stacks/scaibu-swarm.rhai", "scaibu-swarm");
+}
+
+/// Seed 000's script as it is, built with `--engine swarm`.
+#[test]
+fn task_manager_swarm_files() {
+    let path = common::root().join("stacks/task-manager.rhai");
+    let built = obsbuild::pipeline::build_for(&path, &Default::default(), Some(obsbuild::model::Engine::Swarm)).unwrap();
+    snapshot_built(&built, "task-manager-swarm");
 }
 
 #[test]

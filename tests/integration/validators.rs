@@ -43,7 +43,8 @@ fn every_stack() -> Vec<String> {
 /// The checks a stack's files need, as `check` names them on stderr.
 fn expected_checks(relative: &str) -> Vec<String> {
     let built = common::build(relative);
-    let mut want = vec!["docker-compose config -q docker-compose.yml: ok".to_owned()];
+    let stack_file = if built.evaluation.stack.engine.is_compose() { "docker-compose config -q" } else { "docker stack config" };
+    let mut want = vec![format!("{stack_file} docker-compose.yml: ok")];
     if built.build.files.contains_key("apps/docker-compose.yml") {
         want.push("docker-compose config -q apps/docker-compose.yml: ok".to_owned());
     }
