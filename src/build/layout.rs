@@ -52,3 +52,13 @@ pub fn in_container(path: &str) -> String {
         None => path.to_owned(),
     }
 }
+
+/// The build paths a service reads: `configs/<name>.*` and `configs/<name>/...` (service
+/// names have no dots, so `prometheus` and `prometheus-2` never share a file). A change in
+/// one of them is a config change of that service.
+pub fn reads(service: &str, path: &str) -> bool {
+    path.strip_prefix(CONFIG_DIR)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .and_then(|rest| rest.strip_prefix(service))
+        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('/'))
+}

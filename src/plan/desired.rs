@@ -4,22 +4,12 @@
 use std::collections::BTreeMap;
 
 use crate::build::Build;
-use crate::build::layout::{CONFIG_DIR, CONFIG_MOUNT};
+use crate::build::layout::{CONFIG_MOUNT, reads};
 use crate::deployment::{
     Container, Deployment, Healthcheck, Mount, Network, Port, Reload, SCHEMA, Signal, Strategy, Unit, container_name, label,
     spec_hash,
 };
 use crate::model::{Component, Protocol, SECRETS_MOUNT, Service, Stack, Volume};
-
-/// The build paths a service reads: `configs/<name>.*` and `configs/<name>/...` (service
-/// names have no dots, so `prometheus` and `prometheus-2` never share a file). A change in
-/// one of them is a config change of that service.
-pub fn reads(service: &str, path: &str) -> bool {
-    path.strip_prefix(CONFIG_DIR)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .and_then(|rest| rest.strip_prefix(service))
-        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('/'))
-}
 
 /// Hash of the config files each of `services` reads.
 pub fn config_hashes<'a>(services: impl Iterator<Item = &'a str>, build: &Build) -> BTreeMap<String, String> {

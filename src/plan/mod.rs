@@ -5,5 +5,5 @@ mod desired;
 pub mod hosts;
 mod steps;
 
-pub use desired::{config_hashes, deployment, reads};
+pub use desired::{config_hashes, deployment};
 pub use steps::{Action, Decision, Plan, Reason, Step, as_running, decide, plan};

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::compose;
-use crate::build::layout::{CONFIG_DIR, in_container};
+use crate::build::layout::{CONFIG_DIR, in_container, reads};
 use crate::doc::Doc;
 use crate::model::{Mode, Protocol, Restart, Service, Stack, Volume, monitor};
 
@@ -41,7 +41,7 @@ pub fn stack(stack: &Stack, files: &BTreeMap<String, Vec<u8>>) -> Doc {
             .values()
             .map(|s| {
                 let mut mounts = Vec::new();
-                for (path, bytes) in files.iter().filter(|(p, _)| p.starts_with(CONFIG_DIR) && crate::plan::reads(&s.name, p)) {
+                for (path, bytes) in files.iter().filter(|(p, _)| p.starts_with(CONFIG_DIR) && reads(&s.name, p)) {
                     let name = config_name(&stack.name, path, bytes);
                     configs.set(&name, Doc::map().with("name", name.as_str()).with("file", format!("./{path}")));
                     mounts.push(Doc::map().with("source", name).with("target", in_container(path)));

@@ -125,5 +125,5 @@ fn an_unknown_stack_suggests_the_nearest() {
     let path = obsbuild(tmp.path(), &["check", "stacks/scaibu.rha"]);
     assert!(stderr(&path).contains("did you mean `stacks/scaibu.rhai`?"), "{}", stderr(&path));
     let far = obsbuild(tmp.path(), &["check", "zzz"]);
-    assert!(stderr(&far).contains("stacks here: stacks/scaibu.rhai, stacks/task-manager.rhai"), "{}", stderr(&far));
+    assert!(stderr(&far).contains("stacks here: stacks/scaibu-swarm.rhai, stacks/scaibu.rhai, stacks/task-manager.rhai"), "{}", stderr(&far));
 }
