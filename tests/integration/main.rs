@@ -28,6 +28,7 @@ mod store_crash;
 mod store_trust;
 mod switch_docker;
 mod swarm;
+mod swarm_docker;
 mod switch_fake;
 mod validators;
 mod warnings;
