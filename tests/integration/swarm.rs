@@ -172,3 +172,29 @@ fn switch_refuses_a_swarm_build_and_check_names_the_engine() {
     assert_eq!(out.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("for Swarm"));
 }
+
+/// A review of a change to a stack built for Swarm says it has no switch plan and why,
+/// rather than planning reloads Swarm would not do; `--engine swarm` builds both sides
+/// for Swarm.
+#[test]
+fn a_review_of_a_swarm_build_has_no_one_host_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = common::project(tmp.path());
+    let script = |retention: &str| format!("import \"prometheus\" as p;\np::server(#{{ retention: \"{retention}\" }});\n");
+    std::fs::write(project.join("stacks/m.rhai"), script("15d")).unwrap();
+    common::git(&project, &["init", "-q", "-b", "main"]);
+    common::git(&project, &["add", "-A"]);
+    common::git(&project, &["commit", "-q", "-m", "base"]);
+    std::fs::write(project.join("stacks/m.rhai"), script("30d")).unwrap();
+    let review = |engine: &[&str]| {
+        let out = common::obsbuild().args(engine).args(["--color", "never", "diff", "--rev", "HEAD"]).current_dir(&project).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, one_host) = review(&[]);
+    assert_eq!(code, Some(1), "{one_host}");
+    assert!(one_host.contains("switch: reload prometheus: config files changed"), "{one_host}");
+    let (code, swarm) = review(&["--engine", "swarm"]);
+    assert_eq!(code, Some(1), "{swarm}");
+    assert!(swarm.contains("no plan: built for Swarm, which `obsbuild switch` does not deploy yet"), "{swarm}");
+    assert!(!swarm.contains("switch: "), "{swarm}");
+}

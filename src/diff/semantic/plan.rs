@@ -24,6 +24,11 @@ pub fn simulate<'a>(old: Option<&'a Reading<'_>>, new: Option<&'a Reading<'_>>) 
     let activation = |r: &'a Reading<'_>| r.deployment.as_deref().map_err(Clone::clone);
     let old = old.map(activation).transpose()?;
     let new = new.map(activation).transpose()?;
+    // The one-host planner's words (reload, recreate) are not what Swarm does, and
+    // `obsbuild switch` does not deploy there yet: say so rather than plan it.
+    if old.iter().chain(new.iter()).any(|d| d.engine == crate::model::Engine::Swarm) {
+        return Err("built for Swarm, which `obsbuild switch` does not deploy yet; `docker stack deploy` updates each service whose section of docker-compose.yml changed".to_owned());
+    }
     let running: Vec<ContainerInfo> = old.iter().flat_map(|a| a.services.iter()).map(crate::plan::as_running).collect();
     let applied: BTreeMap<String, String> =
         old.iter().flat_map(|a| a.services.iter()).map(|d| (d.service.clone(), d.config_hash.clone())).collect();
