@@ -243,11 +243,16 @@ impl super::Stack {
     /// unless two tasks cannot run side by side (a local volume, a host port).
     pub fn update_order(&self, service: &super::Service) -> UpdateOrder {
         let declared = service.placement.as_ref().and_then(|p| p.order);
-        declared.unwrap_or(if service.named_volumes().next().is_some() || !service.ports.is_empty() {
-            UpdateOrder::StopFirst
-        } else {
-            UpdateOrder::StartFirst
-        })
+        declared.unwrap_or(if self.single_writer(service).is_some() { UpdateOrder::StopFirst } else { UpdateOrder::StartFirst })
+    }
+
+    /// What two tasks of `service` cannot share on one node, if anything: its first local
+    /// volume (one writer), else its first host port (one listener).
+    pub fn single_writer(&self, service: &super::Service) -> Option<String> {
+        if let Some(v) = service.named_volumes().next() {
+            return Some(format!("the volume `{}`", self.volume_name(v)));
+        }
+        service.ports.first().map(|p| format!("the host port {}", p.host))
     }
 }
 

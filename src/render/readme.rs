@@ -16,19 +16,19 @@ fn swarm(out: &mut String, stack: &Stack, build: &Build) {
         let subnet = stack.network.subnet.map(|s| format!(" --subnet {s}")).unwrap_or_default();
         let _ = writeln!(out, "docker network create --driver overlay --attachable{subnet} {}   # once: the network is external", stack.network.name);
     }
-    let mut labels: Vec<String> = stack
+    let mut labels: Vec<(String, String, String)> = stack
         .services
         .values()
         .flat_map(|s| stack.placement(s).constraints)
-        .filter(|c| c.equals && matches!(c.attribute, crate::model::Attribute::NodeLabel(_)))
-        .map(|c| c.text())
+        .filter_map(|c| match &c.attribute {
+            crate::model::Attribute::NodeLabel(key) if c.equals => Some((key.clone(), c.value.clone(), c.text())),
+            _ => None,
+        })
         .collect();
     labels.sort();
     labels.dedup();
-    for constraint in &labels {
-        if let Some((key, value)) = constraint.strip_prefix("node.labels.").and_then(|r| r.split_once(" == ")) {
-            let _ = writeln!(out, "docker node update --label-add {key}={value} <node>   # where `{constraint}` runs");
-        }
+    for (key, value, constraint) in &labels {
+        let _ = writeln!(out, "docker node update --label-add {key}={value} <node>   # where `{constraint}` runs");
     }
     let _ = writeln!(out, "docker stack deploy -c docker-compose.yml {}", stack.name);
     if build.files.contains_key(APPS_COMPOSE) {

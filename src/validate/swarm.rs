@@ -39,14 +39,13 @@ fn compose(check: &mut Check) {
 }
 
 fn swarm(check: &mut Check) {
-    let all = services(check);
-    for s in &all {
-        let placement = check.stack.placement(s);
+    let all: Vec<(&Service, Placement)> = services(check).into_iter().map(|s| (s, check.stack.placement(s))).collect();
+    for (s, placement) in &all {
         static_ip(check, s);
         start_order(check, s);
-        binds(check, s, &placement);
-        data(check, s, &placement);
-        update_order(check, s, &placement);
+        binds(check, s, placement);
+        data(check, s, placement);
+        update_order(check, s, placement);
         port_addresses(check, s);
     }
     shared_ports(check, &all);
@@ -122,19 +121,11 @@ fn data(check: &mut Check, s: &Service, placement: &Placement) {
     }
 }
 
-/// Whether two tasks of `s` cannot run side by side on one node, and why.
-fn single_writer(check: &Check, s: &Service) -> Option<String> {
-    if let Some(v) = s.named_volumes().next() {
-        return Some(format!("the volume `{}`", check.stack.volume_name(v)));
-    }
-    s.ports.first().map(|p| format!("the host port {}", p.host))
-}
-
 fn update_order(check: &mut Check, s: &Service, placement: &Placement) {
     if placement.order != Some(UpdateOrder::StartFirst) {
         return;
     }
-    let Some(what) = single_writer(check, s) else { return };
+    let Some(what) = check.stack.single_writer(s) else { return };
     let d = check.error(&placement.span, "start-first", format!("`start-first` would run two tasks of service `{}` at once on {what}", s.name));
     d.help = Some("remove `order` (obsbuild then chooses `stop-first` for it) or write `order: \"stop-first\"`".to_owned());
 }
@@ -182,16 +173,15 @@ fn pinned_node(placement: &Placement) -> Option<&Constraint> {
 }
 
 /// A host port two services publish: on one node, the second task cannot start.
-fn shared_ports(check: &mut Check, all: &[&Service]) {
-    let mut seen: Vec<(&Service, Placement, u16, crate::model::Protocol)> = Vec::new();
-    for s in all {
-        let placement = check.stack.placement(s);
+fn shared_ports(check: &mut Check, all: &[(&Service, Placement)]) {
+    let mut seen: Vec<(&Service, &Placement, u16, crate::model::Protocol)> = Vec::new();
+    for (s, placement) in all {
         for p in &s.ports {
             let clash = seen.iter().find(|(other, theirs, port, protocol)| {
                 *port == p.host
                     && *protocol == p.protocol
                     && other.name != s.name
-                    && !matches!((pinned_node(theirs), pinned_node(&placement)), (Some(a), Some(b)) if a.attribute == b.attribute && a.value != b.value)
+                    && !matches!((pinned_node(theirs), pinned_node(placement)), (Some(a), Some(b)) if a.attribute == b.attribute && a.value != b.value)
             });
             if let Some((other, ..)) = clash {
                 let (other_name, other_span) = (other.name.clone(), other.span.clone());
@@ -204,7 +194,7 @@ fn shared_ports(check: &mut Check, all: &[&Service]) {
                 );
                 continue;
             }
-            seen.push((s, placement.clone(), p.host, p.protocol));
+            seen.push((s, placement, p.host, p.protocol));
         }
     }
 }
